@@ -1,0 +1,1 @@
+"""Classify layer: the intent, sentiment, reactive and platform models, and the reply decision."""

@@ -1,0 +1,68 @@
+"""The model families tried for each label, with the hyper-parameter grids cross-validation picks from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sklearn.base import BaseEstimator, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.naive_bayes import ComplementNB
+from sklearn.svm import LinearSVC
+
+from webcare_nlp.schema import INTENTS, SENTIMENTS
+
+# What each model predicts; `reactive` is a bool, `platform` is used only when the input has none.
+TASKS: dict[str, tuple[Any, ...]] = {
+    "intent": INTENTS,
+    "sentiment": SENTIMENTS,
+    "reactive": (False, True),
+    "platform": ("brand", "consumer"),
+}
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """A scikit-learn classifier and the grid of its hyper-parameters."""
+
+    name: str
+    estimator: BaseEstimator
+    grid: dict[str, list[Any]] = field(default_factory=dict)
+
+    def candidates(self) -> list[BaseEstimator]:
+        """One unfitted clone per grid point."""
+        points: list[dict[str, Any]] = [{}]
+        for param, values in self.grid.items():
+            points = [{**point, param: value} for point in points for value in values]
+        return [clone(self.estimator).set_params(**point) for point in points]
+
+
+def model_families(random_state: int) -> dict[str, ModelFamily]:
+    """The families compared by `webcare train`; the winner per label is kept, the rest reported."""
+    return {
+        "logreg": ModelFamily(
+            "logreg",
+            LogisticRegression(max_iter=3000, class_weight="balanced", random_state=random_state),
+            {"C": [1.0, 3.0, 10.0, 30.0]},
+        ),
+        "linear_svc": ModelFamily(
+            "linear_svc",
+            LinearSVC(class_weight="balanced", random_state=random_state),
+            {"C": [0.1, 0.3, 1.0]},
+        ),
+        "complement_nb": ModelFamily("complement_nb", ComplementNB(), {"alpha": [0.1, 0.3, 1.0]}),
+        "sgd": ModelFamily(
+            "sgd",
+            SGDClassifier(loss="modified_huber", class_weight="balanced", random_state=random_state, max_iter=50),
+            {"alpha": [1e-5, 3e-5, 1e-4]},
+        ),
+    }
+
+
+def calibrated(estimator: BaseEstimator, *, folds: int) -> CalibratedClassifierCV:
+    """Wrap `estimator` so that its probabilities are calibrated (Platt scaling on held-out folds).
+
+    `ensemble=False` keeps one model at prediction time, so calibration costs nothing per message.
+    """
+    return CalibratedClassifierCV(clone(estimator), method="sigmoid", cv=folds, ensemble=False)

@@ -1,0 +1,49 @@
+"""The error catalogue: every error a user can meet, each with text that says what to do."""
+
+from __future__ import annotations
+
+
+class WebcareError(Exception):
+    """Base class for errors that carry an actionable message for the user."""
+
+
+class InputError(WebcareError, ValueError):
+    """A message, file or argument that cannot be used as given."""
+
+
+class ModelError(WebcareError):
+    """A model artefact that is missing, tampered with or incompatible."""
+
+
+class LibraryError(WebcareError, ValueError):
+    """A template, article or history file that cannot be used."""
+
+
+class MissingDependency(WebcareError, ImportError):
+    """An optional dependency is needed for this feature."""
+
+    def __init__(self, package: str, extra: str) -> None:
+        super().__init__(
+            f"This needs the optional package '{package}'. Install it with: pip install 'webcare-nlp[{extra}]'"
+        )
+
+
+# Limits shared by every entry point, so that the CLI, batch and API agree.
+MAX_TEXT_CHARS = 20_000
+
+
+def empty_text() -> InputError:
+    return InputError("The message text is empty or only whitespace: give the text of the post to analyse.")
+
+
+def text_too_long(n_chars: int) -> InputError:
+    return InputError(
+        f"The message text has {n_chars:,} characters; the limit is {MAX_TEXT_CHARS:,}. "
+        "A social media message is far shorter: check that you passed the text and not a whole file."
+    )
+
+
+def binary_text() -> InputError:
+    return InputError(
+        "The message text holds binary data (NUL or control bytes): give the text as UTF-8, not a binary file."
+    )

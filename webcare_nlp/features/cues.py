@@ -1,0 +1,90 @@
+"""Hand-picked cues that n-grams see poorly: a question, a tag of the company, emojis, negation, shouting."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from webcare_nlp.text.pipeline import HANDLE, ProcessedText
+
+POSITIVE_EMOJI = frozenset(
+    "😀😃😄😁😆😊🙂😍🥰😘❤💕💖💙💚💛🧡💜👍👏🙏🎉🥳😎🤩✨💯🌟⭐🙌☺🤗😇💪🍀🌞😌"
+) | {":)", ":-)", ":D", ":-D", ";)", ";-)", "<3", ":p", ":P"}
+NEGATIVE_EMOJI = frozenset(
+    "😡😠🤬😤😢😭😞😔😟😩😫🙄😒💩👎😑🤦😱😓😖😣💔😕🤯😬🥵🤢🤮😪⚠🥶"
+) | {":(", ":-(", ":'(", ":/", ":-/", ">:("}
+NEGATIONS = frozenset(
+    "niet geen nooit nergens niks niets noch nimmer not no never nothing nobody none cannot can't won't don't"
+    " doesn't didn't isn't wasn't aren't haven't hasn't n't".split()
+)
+SECOND_PERSON = frozenset("jullie u uw je jij jou your you you're julle gij ge".split())
+FIRST_PERSON = frozenset("ik mijn me mij mn m'n we wij ons onze i my me mine we our us".split())
+
+CUE_NAMES = (
+    "question_mark",
+    "exclamations",
+    "handle",
+    "starts_with_handle",
+    "hashtag",
+    "url",
+    "positive_emoji",
+    "negative_emoji",
+    "negation",
+    "shouting",
+    "length",
+    "case_data",
+    "second_person",
+    "first_person",
+    "english",
+    "signature",
+)
+
+
+def cue_vector(processed: ProcessedText) -> list[float]:
+    """The cue values of one message, each scaled to about [0, 1]."""
+    tokens = processed.tokens
+    n_tokens = max(len(tokens), 1)
+    questions = exclaims = positive = negative = negation = second = first = signature = 0
+    for token in tokens:
+        if token == "?":
+            questions += 1
+        elif token == "!":
+            exclaims += 1
+        elif token in POSITIVE_EMOJI:
+            positive += 1
+        elif token in NEGATIVE_EMOJI:
+            negative += 1
+        elif token in NEGATIONS:
+            negation = 1
+        elif token in SECOND_PERSON:
+            second = 1
+        elif token in FIRST_PERSON:
+            first = 1
+        elif token.startswith("^") and 2 <= len(token) <= 5:
+            signature = 1
+    return [
+        min(questions, 2) / 2,
+        min(exclaims, 3) / 3,
+        min(processed.n_handles, 2) / 2,
+        1.0 if tokens and tokens[0] == HANDLE else 0.0,
+        min(processed.n_hashtags, 2) / 2,
+        min(processed.n_urls, 1),
+        min(positive, 3) / 3,
+        min(negative, 3) / 3,
+        float(negation),
+        min(processed.n_upper_words / n_tokens * 3, 1.0),
+        min(math.log1p(n_tokens) / 5, 1.0),
+        1.0 if processed.entities else 0.0,
+        float(second),
+        float(first),
+        1.0 if processed.lang == "en" else 0.0,
+        float(signature),
+    ]
+
+
+def cue_matrix(processed: list[ProcessedText]) -> np.ndarray:
+    """The cue values of many messages as a dense (n_messages, n_cues) array."""
+    if not processed:
+        return np.zeros((0, len(CUE_NAMES)))
+    return np.asarray([cue_vector(item) for item in processed], dtype=np.float64)

@@ -1,0 +1,126 @@
+"""MessageVectorizer: lemma n-grams, character n-grams, cues, channel and platform in one sparse matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+from webcare_nlp.features.cues import CUE_NAMES, cue_matrix
+from webcare_nlp.schema import CHANNELS, PLATFORMS
+from webcare_nlp.text.normalize import fold_diacritics
+from webcare_nlp.text.pipeline import ProcessedText
+
+_SKIP_IN_NGRAMS = frozenset({",", ".", ":", ";", "(", ")", '"', "'", "-"})
+
+
+@dataclass
+class Observation:
+    """One message as the feature layer sees it: the processed text plus optional metadata."""
+
+    processed: ProcessedText
+    channel: str | None = None
+    platform: str | None = None
+
+
+def lemma_ngrams(processed: ProcessedText) -> list[str]:
+    """Folded lemma unigrams and bigrams, punctuation left out of bigrams."""
+    lemmas = [fold_diacritics(lemma) for lemma in processed.lemmas if lemma not in _SKIP_IN_NGRAMS]
+    return lemmas + [f"{a} {b}" for a, b in zip(lemmas, lemmas[1:], strict=False)]
+
+
+def _identity(items: list[str]) -> list[str]:
+    return items
+
+
+class MessageVectorizer(TransformerMixin, BaseEstimator):
+    """Vectorises Observations for the classifiers, the ranker and the topic model.
+
+    Args:
+        char_ngram_range: character n-gram sizes (within word boundaries) on the folded tokens.
+        max_char_features: cap on character n-grams, to keep the artefact small.
+        max_word_features: cap on lemma unigrams and bigrams.
+        min_df: minimum document frequency of an n-gram.
+        cue_weight: scale of the cue block against the TF-IDF blocks.
+        meta_weight: scale of the channel and platform one-hot block.
+
+    Example:
+        >>> from webcare_nlp.text.pipeline import TextPipeline
+        >>> texts = ["Waar is mijn pakket?", "Top geholpen, dank!"]
+        >>> obs = [Observation(p) for p in TextPipeline().process_many(texts)]
+        >>> MessageVectorizer(min_df=1).fit_transform(obs).shape[0]
+        2
+    """
+
+    def __init__(
+        self,
+        *,
+        char_ngram_range: tuple[int, int] = (2, 5),
+        max_char_features: int = 60_000,
+        max_word_features: int = 30_000,
+        min_df: int = 2,
+        cue_weight: float = 1.0,
+        meta_weight: float = 1.0,
+    ) -> None:
+        self.char_ngram_range = char_ngram_range
+        self.max_char_features = max_char_features
+        self.max_word_features = max_word_features
+        self.min_df = min_df
+        self.cue_weight = cue_weight
+        self.meta_weight = meta_weight
+
+    def fit(self, observations: list[Observation], y: object = None) -> MessageVectorizer:
+        self.word_vectorizer_ = TfidfVectorizer(
+            analyzer=_identity,
+            min_df=self.min_df,
+            max_features=self.max_word_features,
+            sublinear_tf=True,
+            dtype=np.float32,
+        ).fit([lemma_ngrams(o.processed) for o in observations])
+        self.char_vectorizer_ = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=self.char_ngram_range,
+            min_df=self.min_df,
+            max_features=self.max_char_features,
+            sublinear_tf=True,
+            dtype=np.float32,
+        ).fit([o.processed.feature_text for o in observations])
+        self.meta_names_ = [f"channel={c}" for c in CHANNELS] + [f"platform={p}" for p in PLATFORMS]
+        n_text = len(self.word_vectorizer_.vocabulary_) + len(self.char_vectorizer_.vocabulary_) + len(CUE_NAMES)
+        # Columns the platform model must not see, since it predicts exactly that.
+        self.platform_columns_ = np.arange(n_text + len(CHANNELS), n_text + len(CHANNELS) + len(PLATFORMS))
+        self.n_features_out_ = n_text + len(self.meta_names_)
+        return self
+
+    def _meta(self, observations: list[Observation]) -> sp.csr_matrix:
+        index = {name: i for i, name in enumerate(self.meta_names_)}
+        rows, cols = [], []
+        for row, o in enumerate(observations):
+            for name in (f"channel={o.channel}", f"platform={o.platform}"):
+                if name in index:
+                    rows.append(row)
+                    cols.append(index[name])
+        data = np.full(len(rows), self.meta_weight, dtype=np.float32)
+        return sp.csr_matrix((data, (rows, cols)), shape=(len(observations), len(self.meta_names_)))
+
+    def transform(self, observations: list[Observation]) -> sp.csr_matrix:
+        check_is_fitted(self, "char_vectorizer_")
+        processed = [o.processed for o in observations]
+        blocks = [
+            self.word_vectorizer_.transform([lemma_ngrams(p) for p in processed]),
+            self.char_vectorizer_.transform([p.feature_text for p in processed]),
+            sp.csr_matrix(cue_matrix(processed).astype(np.float32) * self.cue_weight),
+            self._meta(observations),
+        ]
+        return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def without_platform(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
+        """A copy of `matrix` with the platform columns zeroed, for the platform model."""
+        check_is_fitted(self, "platform_columns_")
+        keep = np.ones(matrix.shape[1], dtype=np.float32)
+        keep[self.platform_columns_] = 0.0
+        return sp.csr_matrix(matrix @ sp.diags(keep))

@@ -1,0 +1,164 @@
+"""Model artefacts on disk: joblib files plus a manifest with versions and SHA-256 hashes.
+
+This is the only module that touches joblib. Pickles run code when loaded, so a file is loaded only
+when the manifest lists it and its hash matches (the approach of skops).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import warnings
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+from webcare_nlp import __version__
+from webcare_nlp.errors import ModelError
+
+FORMAT_VERSION = 1
+SUPPORTED_FORMATS = (1,)
+MANIFEST = "manifest.json"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    import numpy
+    import sklearn
+    import spacy
+
+    return {
+        "webcare_nlp": __version__,
+        "scikit-learn": sklearn.__version__,
+        "spacy": spacy.__version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def save_artefact(
+    directory: Path, components: dict[str, Any], manifest: dict[str, Any], extra_files: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Write each component as `<name>.joblib`, then the manifest listing every file's hash.
+
+    `extra_files` are files already written in `directory` (the model card, plots) to hash as well.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    files: dict[str, str] = {}
+    for name, component in components.items():
+        path = directory / f"{name}.joblib"
+        joblib.dump(component, path, compress=3)
+        files[path.name] = sha256_of(path)
+    for name in extra_files:
+        files[name] = sha256_of(directory / name)
+    full = {
+        "format_version": FORMAT_VERSION,
+        "versions": library_versions(),
+        **manifest,
+        "components": sorted(components),
+        "files": files,
+    }
+    (directory / MANIFEST).write_text(json.dumps(full, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+    return full
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise ModelError(
+            f"No model at {directory}: {MANIFEST} is missing. Train one with 'webcare train' "
+            "or point --model at a folder that 'webcare train' wrote."
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"The manifest {path} is not valid JSON ({exc}); the artefact is damaged.") from exc
+    if not isinstance(manifest, dict):
+        raise ModelError(f"The manifest {path} is not a JSON object; the artefact is damaged.")
+    return manifest
+
+
+def _check_versions(manifest: dict[str, Any], directory: Path) -> None:
+    fmt = manifest.get("format_version")
+    if fmt not in SUPPORTED_FORMATS:
+        raise ModelError(
+            f"The model at {directory} has artefact format {fmt!r}; this webcare-nlp ({__version__}) reads "
+            f"formats {SUPPORTED_FORMATS}. Retrain it with 'webcare train' or install the version that wrote it."
+        )
+    saved = manifest.get("versions", {}).get("scikit-learn", "")
+    current = library_versions()["scikit-learn"]
+    if saved.split(".")[:1] != current.split(".")[:1]:
+        raise ModelError(
+            f"The model at {directory} was trained with scikit-learn {saved}; this is {current}. "
+            "Pickled models do not survive a major version change: retrain with 'webcare train'."
+        )
+    if saved.split(".")[:2] != current.split(".")[:2]:
+        warnings.warn(
+            f"The model at {directory} was trained with scikit-learn {saved}, this is {current}; "
+            "predictions may differ slightly. Retrain to be sure.",
+            stacklevel=3,
+        )
+
+
+def load_artefact(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Verify and load an artefact; return (components, manifest).
+
+    Raises ModelError for a missing, tampered or incompatible artefact, before unpickling anything.
+    """
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    _check_versions(manifest, directory)
+    files = manifest.get("files", {})
+    components: dict[str, Any] = {}
+    for name in manifest.get("components", []):
+        filename = f"{name}.joblib"
+        path = directory / filename
+        if filename not in files:
+            raise ModelError(f"{path} is not listed in the manifest's hashes; refusing to load it.")
+        if not path.is_file():
+            raise ModelError(f"The model at {directory} is incomplete: {filename} is missing.")
+        if sha256_of(path) != files[filename]:
+            raise ModelError(
+                f"{path} does not match the SHA-256 in its manifest: the file was changed after training. "
+                "Refusing to load it; retrain or restore the original file."
+            )
+        components[name] = joblib.load(path)
+    return components, manifest
+
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+MODELS_DIR = PROJECT_ROOT / "models"
+CURRENT_POINTER = "CURRENT"
+
+
+def resolve_model_dir(model: str | Path | None = None) -> Path:
+    """Find a model folder: a path, a name under models/, or (None) the one models/CURRENT names.
+
+    The environment variable WEBCARE_MODEL overrides the default.
+    """
+    import os
+
+    if model is None:
+        model = os.environ.get("WEBCARE_MODEL") or None
+    if model is None:
+        pointer = MODELS_DIR / CURRENT_POINTER
+        if not pointer.is_file():
+            raise ModelError(
+                f"No current model: {pointer} is missing. Train one with 'webcare train' or pass --model."
+            )
+        model = pointer.read_text(encoding="utf-8").strip()
+    path = Path(model)
+    if not path.is_dir() and (MODELS_DIR / str(model)).is_dir():
+        path = MODELS_DIR / str(model)
+    if not path.is_dir():
+        raise ModelError(f"No model folder at {model!s}: give a folder that 'webcare train' wrote, or a name in {MODELS_DIR}.")
+    return path

@@ -1,0 +1,76 @@
+"""Label sets and the message record of labels.md, with validation of one input record."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from webcare_nlp import errors
+
+INTENTS = ("question", "complaint", "request", "compliment", "feedback", "other")
+SENTIMENTS = ("negative", "neutral", "positive")
+PLATFORMS = ("brand", "consumer")
+CHANNELS = (
+    "twitter",
+    "facebook",
+    "instagram",
+    "messenger",
+    "whatsapp",
+    "review",
+    "forum",
+    "blog_comment",
+    "email",
+    "other",
+)
+LABEL_FIELDS = ("intent", "sentiment", "reactive", "reply_expected")
+
+# C0 controls except tab, newline and carriage return mark binary input.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def check_text(text: Any) -> str:
+    """Return `text` when it is a usable message text, else raise an InputError.
+
+    Example:
+        >>> check_text("Waar blijft mijn pakket?")
+        'Waar blijft mijn pakket?'
+    """
+    if not isinstance(text, str):
+        raise errors.InputError(f"The message text must be a string, not {type(text).__name__}.")
+    if not text.strip():
+        raise errors.empty_text()
+    if len(text) > errors.MAX_TEXT_CHARS:
+        raise errors.text_too_long(len(text))
+    if _CONTROL.search(text):
+        raise errors.binary_text()
+    return text
+
+
+def check_message(record: Any, *, default_id: str) -> dict[str, Any]:
+    """Validate one input record (a parsed JSON line or CSV row) and return a clean copy.
+
+    Only `text` is required; a missing `id` becomes `default_id` (the line number).
+    Unknown `channel` or `platform` values are rejected rather than guessed.
+    """
+    if not isinstance(record, dict):
+        raise errors.InputError(f"A message must be a JSON object with a 'text' field, not {type(record).__name__}.")
+    if "text" not in record or record["text"] is None:
+        raise errors.InputError("The message has no 'text' field.")
+    message = dict(record)
+    message["text"] = check_text(record["text"])
+    raw_id = record.get("id")
+    message["id"] = default_id if raw_id is None or raw_id == "" else str(raw_id)
+    for field, allowed in (("channel", CHANNELS), ("platform", PLATFORMS)):
+        value = message.get(field)
+        if value is None or value == "":
+            message[field] = None
+        elif value not in allowed:
+            raise errors.InputError(f"Unknown {field} {value!r}; use one of: {', '.join(allowed)}.")
+    return message
+
+
+def reply_rule(*, intent: str, reactive: bool, platform: str) -> bool:
+    """Seed 002's decision: only a proactive message on a consumer platform, or spam, gets no reply."""
+    if intent == "other":
+        return False
+    return platform == "brand" or reactive

@@ -1,0 +1,1 @@
+"""Text layer: normalisation, PII masking, language identification and the spaCy pipeline."""

@@ -1,0 +1,106 @@
+"""Normalisation of social-media spelling: repeated letters, chat abbreviations, diacritics folding."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Emoji presentation selectors and skin tones carry no meaning for the models and split emoji tokens.
+_EMOJI_MODIFIERS = re.compile("[\ufe0e\ufe0f\U0001f3fb-\U0001f3ff\u200d]")
+# Three or more of the same letter is emphasis ("heeeel", "sooo"); Dutch itself never needs more than two.
+_REPEATED_LETTERS = re.compile(r"([^\W\d_])\1{2,}")
+_REPEATED_PUNCT = re.compile(r"([!?.])\1{2,}")
+_WHITESPACE = re.compile(r"[ \t\r\f\v]+")
+
+# Chat abbreviations whose expansion is unambiguous in Dutch and English webcare messages.
+# "btw" is left alone: in Dutch it also means VAT.
+SHARED_ABBREVIATIONS = {
+    "tnx": "thanks",
+    "thx": "thanks",
+    "thnx": "thanks",
+    "tx": "thanks",
+    "ty": "thanks",
+    "pls": "please",
+    "plz": "please",
+    "plez": "please",
+    "bc": "because",
+    "cuz": "because",
+}
+CHAT_ABBREVIATIONS = {
+    **SHARED_ABBREVIATIONS,
+    "ff": "even",
+    "fff": "even",
+    "idd": "inderdaad",
+    "mss": "misschien",
+    "wss": "waarschijnlijk",
+    "wrs": "waarschijnlijk",
+    "ipv": "in plaats van",
+    "iig": "in ieder geval",
+    "iid": "in ieder geval",
+    "aub": "alsjeblieft",
+    "svp": "alstublieft",
+    "gwn": "gewoon",
+    "nx": "niks",
+    "nie": "niet",
+    "ni": "niet",
+    "da's": "dat is",
+    "das": "dat is",
+    "kheb": "ik heb",
+    "'k": "ik",
+    "k": "ik",
+    "mn": "mijn",
+    "m'n": "mijn",
+    "zn": "zijn",
+    "z'n": "zijn",
+    "jlie": "jullie",
+    "vd": "van de",
+    "nr": "nummer",
+    "bvd": "bij voorbaat dank",
+}
+ABBREVIATIONS_BY_LANG = {"nl": CHAT_ABBREVIATIONS, "en": SHARED_ABBREVIATIONS}
+_WORD = re.compile(r"(?<![\w@#'])([\w']+)(?![\w'])")
+
+
+def strip_emoji_modifiers(text: str) -> str:
+    """Drop skin tones and presentation selectors so that 👍🏻 and 👍 are one token."""
+    return _EMOJI_MODIFIERS.sub("", text)
+
+
+def squeeze_repeats(text: str) -> str:
+    """Shorten letter runs to two and punctuation runs to three.
+
+    Example:
+        >>> squeeze_repeats("heeeeel lang!!!!!")
+        'heel lang!!!'
+    """
+    return _REPEATED_PUNCT.sub(r"\1\1\1", _REPEATED_LETTERS.sub(r"\1\1", text))
+
+
+def expand_abbreviations(text: str, table: dict[str, str] | None = None) -> str:
+    """Replace whole-word chat abbreviations, keeping the rest of the text as it is.
+
+    Example:
+        >>> expand_abbreviations("kan je ff kijken, tnx")
+        'kan je even kijken, thanks'
+    """
+    table = CHAT_ABBREVIATIONS if table is None else table
+
+    def replace(match: re.Match[str]) -> str:
+        word = match.group(1)
+        return table.get(word.lower(), word)
+
+    return _WORD.sub(replace, text)
+
+
+def fold_diacritics(text: str) -> str:
+    """Remove diacritics: "financiële" becomes "financiele"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalize(text: str, lang: str = "nl") -> str:
+    """The full normalisation applied before tokenising: modifiers, repeats, abbreviations, spaces."""
+    text = strip_emoji_modifiers(text)
+    text = squeeze_repeats(text)
+    text = expand_abbreviations(text, ABBREVIATIONS_BY_LANG.get(lang, SHARED_ABBREVIATIONS))
+    return _WHITESPACE.sub(" ", text).strip()

@@ -1,0 +1,149 @@
+"""Find and mask personal and case data: e-mail, phone, IBAN, BSN, postcode, order and booking codes.
+
+The engine works on the masked text, so models never learn from a customer's number, and an agent can
+see (and a template can reuse) what was found.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Each kind masks to the placeholder a template uses for the same value, so "{ordernummer}" in a
+# template can be filled from what was found in the message.
+PLACEHOLDERS = {
+    "email": "{email}",
+    "iban": "{iban}",
+    "phone": "{telefoon}",
+    "bsn": "{bsn}",
+    "postcode": "{postcode}",
+    "order_number": "{ordernummer}",
+    "booking_code": "{boekingscode}",
+    "customer_number": "{klantnummer}",
+    "policy_number": "{polisnummer}",
+    "tracking_code": "{trackingcode}",
+}
+PLACEHOLDER_KIND = {placeholder.strip("{}"): kind for kind, placeholder in PLACEHOLDERS.items()}
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One piece of personal or case data found in a text, with its span in the original text."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "text": self.text, "start": self.start, "end": self.end}
+
+
+_CODE = r"[A-Za-z]{0,4}[-/]?\d[\dA-Za-z-]{3,18}\d"
+_CONTEXT_CODES: list[tuple[str, str]] = [
+    (
+        "customer_number",
+        r"(?:klant|relatie|abonnee|contract|lid|pas)(?:nummer|nr\.?)|customer\s*(?:number|no\.?|id)"
+        r"|account\s*(?:number|no\.?)",
+    ),
+    ("policy_number", r"polis(?:nummer|nr\.?)?|policy\s*(?:number|no\.?)?|schade(?:nummer|nr\.?)|dossier(?:nummer|nr\.?)"),
+    (
+        "tracking_code",
+        r"track\s*(?:&|and|en)?\s*trace(?:\s*code)?|tracking\s*(?:code|number|nr\.?|nummer)?|trackingcode"
+        r"|zending(?:s)?(?:nummer|nr\.?|code)|pakket(?:nummer|nr\.?|code)|verzendcode|barcode|parcel\s*(?:number|id)",
+    ),
+    (
+        "booking_code",
+        r"boekings?(?:code|nummer|nr\.?|referentie)|reserverings?(?:code|nummer|nr\.?)|booking\s*(?:code|ref(?:erence)?|"
+        r"number|nr\.?)|pnr|ticket\s*(?:nummer|number|nr\.?)|ticketnummer",
+    ),
+    (
+        "order_number",
+        r"order\s*(?:nummer|number|nr\.?|no\.?|id)?|ordernummer|bestel(?:ling|nummer|nr\.?)(?:\s*nummer)?"
+        r"|factuur(?:nummer|nr\.?)|invoice",
+    ),
+]
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w.])")),
+    ("iban", re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}[ ]?[A-Za-z]{4}(?:[ ]?\d{2,4}){2,6}(?![A-Za-z0-9])")),
+    *[
+        (kind, re.compile(rf"(?i)\b(?:{words})\s*(?:is|=|:|#|\.)?\s*[:#]?\s*(?P<value>{_CODE}|\d{{5,}})(?![\w-])"))
+        for kind, words in _CONTEXT_CODES
+    ],
+    (
+        "phone",
+        re.compile(
+            r"(?<![\w+])(?:(?:\+|00)3[12][ -]?(?:\(0\)[ -]?)?\d|0\d)(?:[ -]?\d){7,9}(?![\w-])"
+        ),
+    ),
+    ("bsn", re.compile(r"(?i)\b(?:bsn|burgerservicenummer|sofinummer)\s*(?:is|:)?\s*(?P<value>\d{3}\.?\d{2}\.?\d{2}\.?\d{2}|\d{9})\b")),
+    ("postcode", re.compile(r"(?<![\w-])[1-9]\d{3}[ ]?(?!SA|SD|SS)[A-Z]{2}(?:[ ,]{1,2}\d{1,5}(?:[ -]?[a-zA-Z](?![\w]))?)?(?![\w-])")),
+    # Hash-prefixed or letter-prefixed codes are order numbers even without a keyword: "#SH-4482913".
+    (
+        "order_number",
+        re.compile(
+            r"(?<![\w&])#\s?[A-Za-z]{0,4}-?\d{5,14}(?![\w-])|(?<![\w-])[A-Z]{2,4}-\d{5,12}(?![\w-])"
+            r"|(?<![\w-])\d{3,5}-\d{3}-\d{3}(?![\w-])"
+        ),
+    ),
+    # A bare six-character code of capitals and digits is what airlines and tour operators print.
+    ("booking_code", re.compile(r"(?<![\w-])(?=[A-Z0-9]{6}(?![\w-]))(?=[A-Z]*\d)(?=(?:\d*[A-Z]){3})[A-Z0-9]{6}(?![\w-])")),
+]
+
+
+def _elfproef(digits: str) -> bool:
+    weights = [9, 8, 7, 6, 5, 4, 3, 2, -1]
+    return len(digits) == 9 and sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11 == 0
+
+
+def _iban_valid(value: str) -> bool:
+    compact = value.replace(" ", "").upper()
+    rearranged = compact[4:] + compact[:4]
+    digits = "".join(str(int(ch, 36)) for ch in rearranged)
+    return 15 <= len(compact) <= 34 and int(digits) % 97 == 1
+
+
+def find_entities(text: str) -> list[Entity]:
+    """All personal and case data in `text`, left to right, never overlapping.
+
+    Earlier patterns win overlaps, so a phone number inside an e-mail address is not found twice.
+
+    Example:
+        >>> [e.kind for e in find_entities("Bel me op 06-12345678 over order #SH-4482913")]
+        ['phone', 'order_number']
+    """
+    taken: list[tuple[int, int]] = []
+    found: list[Entity] = []
+    for kind, pattern in _PATTERNS:
+        for match in pattern.finditer(text):
+            group = "value" if "value" in pattern.groupindex and match.group("value") else 0
+            start, end = match.span(group)
+            if start > 0 and text[start - 1] == "#":
+                start -= 1  # "#SH-4482913": the hash belongs to the code
+            value = text[start:end]
+            if kind == "iban" and not _iban_valid(value):
+                continue
+            if kind == "bsn" and not _elfproef(value.replace(".", "")):
+                continue
+            if any(start < b and a < end for a, b in taken):
+                continue
+            taken.append((start, end))
+            found.append(Entity(kind, value, start, end))
+    return sorted(found, key=lambda entity: entity.start)
+
+
+def mask(text: str, entities: list[Entity]) -> str:
+    """Replace every entity with its placeholder.
+
+    Example:
+        >>> mask("mail me: an@voorbeeld.nl", find_entities("mail me: an@voorbeeld.nl"))
+        'mail me: {email}'
+    """
+    parts: list[str] = []
+    position = 0
+    for entity in entities:
+        parts.append(text[position : entity.start])
+        parts.append(PLACEHOLDERS[entity.kind])
+        position = entity.end
+    parts.append(text[position:])
+    return "".join(parts)

@@ -1,0 +1,147 @@
+"""The text pipeline: mask PII, identify the language, normalise, and run spaCy once per message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from webcare_nlp.text.language import LanguageIdentifier
+from webcare_nlp.text.normalize import fold_diacritics, normalize
+from webcare_nlp.text.pii import PLACEHOLDERS, Entity, find_entities, mask
+
+SPACY_LANGS = ("nl", "en")
+HANDLE, URL, NUMBER = "<handle>", "<url>", "<num>"
+
+
+@dataclass
+class ProcessedText:
+    """What the text layer hands to the feature layer for one message.
+
+    `tokens` are lower-cased surface forms and `lemmas` their lemmas; both map handles, URLs and
+    numbers to one symbol each, so that a different name or handle does not change the features.
+    """
+
+    text: str
+    masked: str
+    lang: str
+    tokens: list[str]
+    lemmas: list[str]
+    entities: list[Entity] = field(default_factory=list)
+    n_handles: int = 0
+    n_hashtags: int = 0
+    n_urls: int = 0
+    n_upper_words: int = 0
+
+    @property
+    def feature_text(self) -> str:
+        """Space-joined tokens without diacritics: the input of the character n-grams.
+
+        Folding diacritics on both sides makes "financiele" and "financiële" one feature.
+        """
+        return fold_diacritics(" ".join(self.tokens))
+
+
+@lru_cache(maxsize=None)
+def build_nlp(lang: str) -> Any:
+    """A blank spaCy pipeline with the lookup lemmatizer and tokenizer rules for social media."""
+    import spacy
+    from spacy.util import compile_prefix_regex
+
+    nlp = spacy.blank(lang)
+    # Keep hashtags whole ("#fail" is one token), so they can be told apart from a stray "#".
+    prefixes = [prefix for prefix in nlp.Defaults.prefixes if prefix != "#"]
+    nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
+    for placeholder in PLACEHOLDERS.values():
+        nlp.tokenizer.add_special_case(placeholder, [{"ORTH": placeholder}])
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    return nlp
+
+
+class TextPipeline:
+    """Turns raw message texts into ProcessedText, in batches.
+
+    Args:
+        default_lang: the language assumed when a post is too short to tell.
+        batch_size: spaCy's `nlp.pipe` batch size.
+
+    Example:
+        >>> processed = TextPipeline().process("Mijn koffer is kwijt @SkyHop, boeking K7PQ2R")
+        >>> processed.masked
+        'Mijn koffer is kwijt @SkyHop, boeking {boekingscode}'
+    """
+
+    def __init__(self, *, default_lang: str = "nl", batch_size: int = 512) -> None:
+        self.default_lang = default_lang
+        self.batch_size = batch_size
+        self.language_identifier = LanguageIdentifier(default=default_lang)
+
+    def process(self, text: str, *, lang: str | None = None) -> ProcessedText:
+        """Process one text."""
+        return self.process_many([text], langs=[lang])[0]
+
+    def process_many(self, texts: list[str], *, langs: list[str | None] | None = None) -> list[ProcessedText]:
+        """Process many texts; a given `lang` is trusted, a missing one is detected."""
+        entities = [find_entities(text) for text in texts]
+        masked = [mask(text, found) for text, found in zip(texts, entities, strict=True)]
+        given = langs if langs is not None else [None] * len(texts)
+        missing = [i for i, lang in enumerate(given) if not lang]
+        detected = self.language_identifier.detect_many([masked[i] for i in missing]) if missing else []
+        final_langs = [str(lang) if lang else "" for lang in given]
+        for i, lang in zip(missing, detected, strict=True):
+            final_langs[i] = lang
+        results: list[ProcessedText | None] = [None] * len(texts)
+        for spacy_lang in SPACY_LANGS:
+            idx = [i for i, lang in enumerate(final_langs) if (lang if lang in SPACY_LANGS else "nl") == spacy_lang]
+            if not idx:
+                continue
+            prepared = [normalize(masked[i], spacy_lang) for i in idx]
+            docs = build_nlp(spacy_lang).pipe(prepared, batch_size=self.batch_size)
+            for i, doc in zip(idx, docs, strict=True):
+                results[i] = self._from_doc(doc, texts[i], masked[i], final_langs[i], entities[i])
+        return [result for result in results if result is not None]
+
+    @staticmethod
+    def _from_doc(doc: Any, text: str, masked: str, lang: str, entities: list[Entity]) -> ProcessedText:
+        tokens: list[str] = []
+        lemmas: list[str] = []
+        handles = hashtags = urls = upper = 0
+        for token in doc:
+            surface = token.text
+            if surface.startswith("@") and len(surface) > 1:
+                handles += 1
+                tokens.append(HANDLE)
+                lemmas.append(HANDLE)
+            elif token.like_url:
+                urls += 1
+                tokens.append(URL)
+                lemmas.append(URL)
+            elif surface.startswith("#") and len(surface) > 1:
+                hashtags += 1
+                word = surface[1:].lower()
+                tokens.append(word)
+                lemmas.append(word)
+            elif token.like_num and not surface.startswith("{"):
+                tokens.append(NUMBER)
+                lemmas.append(NUMBER)
+            else:
+                if surface.isupper() and len(surface) > 2:
+                    upper += 1
+                lower = surface.lower()
+                tokens.append(lower)
+                lemmas.append(token.lemma_.lower() or lower)
+        return ProcessedText(
+            text=text,
+            masked=masked,
+            lang=lang,
+            tokens=tokens,
+            lemmas=lemmas,
+            entities=entities,
+            n_handles=handles,
+            n_hashtags=hashtags,
+            n_urls=urls,
+            n_upper_words=upper,
+        )
+
+

@@ -1,0 +1,248 @@
+"""Training: cross-validated model selection per label, calibration, and a saved, verified artefact.
+
+The trainer builds an Engine; the engine never imports the trainer (SetFit keeps them apart too).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold
+
+from webcare_nlp import persist
+from webcare_nlp.classify.models import TASKS, calibrated, model_families
+from webcare_nlp.dataset import TRAINING_DATA, data_hash, load_labelled, validate_labelled
+from webcare_nlp.engine import LABEL_MODELS, Engine
+from webcare_nlp.errors import InputError
+from webcare_nlp.features.vectorize import MessageVectorizer, Observation
+from webcare_nlp.text.pipeline import TextPipeline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainingConfig:
+    """Settings of one training run; stored in the manifest so the run can be repeated."""
+
+    seed: int = 13
+    folds: int = 5
+    families: tuple[str, ...] = ("logreg", "linear_svc", "complement_nb", "sgd")
+    # Share of training rows whose channel / platform is hidden, so the models also work without them.
+    metadata_dropout: float = 0.35
+    review_margin: float = 0.1
+    min_per_class: int = 10
+    max_char_features: int = 60_000
+    max_word_features: int = 30_000
+
+    @classmethod
+    def from_file(cls, path: Path | None, **overrides: Any) -> TrainingConfig:
+        values: dict[str, Any] = {}
+        if path is not None:
+            try:
+                values = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("train", {})
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise InputError(f"Cannot read the config {path}: {exc}") from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise InputError(f"Unknown training settings {unknown}; known: {sorted(known)}.")
+        if "families" in values:
+            values["families"] = tuple(values["families"])
+        return cls(**values)
+
+
+@dataclass
+class TaskReport:
+    """What cross-validation measured for one label: every family, and the chosen one's predictions."""
+
+    task: str
+    chosen: str
+    chosen_params: dict[str, Any]
+    families: dict[str, dict[str, Any]] = field(default_factory=dict)
+    y_true: list[Any] = field(default_factory=list)
+    y_pred: list[Any] = field(default_factory=list)
+    labels: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class TrainingResult:
+    engine: Engine
+    reports: dict[str, TaskReport]
+    n_messages: int
+    seconds: float
+    language_accuracy: float
+    data_hash: str
+    config: TrainingConfig
+
+
+def targets(records: list[dict[str, Any]], task: str) -> np.ndarray:
+    return np.asarray([r[task] for r in records], dtype=object if task != "reactive" else bool)
+
+
+def _observations(processed: list[Any], records: list[dict[str, Any]], rng: np.random.Generator, dropout: float) -> list[Observation]:
+    hide_channel = rng.random(len(records)) < dropout
+    hide_platform = rng.random(len(records)) < dropout
+    return [
+        Observation(p, None if hc else r.get("channel"), None if hp else r.get("platform"))
+        for p, r, hc, hp in zip(processed, records, hide_channel, hide_platform, strict=True)
+    ]
+
+
+def cross_validate(
+    observations: list[Observation], records: list[dict[str, Any]], config: TrainingConfig
+) -> dict[str, TaskReport]:
+    """Pick the best family and hyper-parameters per label by stratified k-fold macro-F1.
+
+    The vectoriser is refitted inside every fold, so no fold sees its validation texts' n-grams.
+    """
+    families = model_families(config.seed)
+    folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
+    strata = targets(records, "intent")
+    ys = {task: targets(records, task) for task in TASKS}
+    # scores[task][(family, index)] = list of fold F1; oof[...] = out-of-fold predictions
+    scores: dict[str, dict[tuple[str, int], list[float]]] = {t: {} for t in TASKS}
+    oof: dict[str, dict[tuple[str, int], np.ndarray]] = {t: {} for t in TASKS}
+    for train_idx, val_idx in folds.split(np.zeros(len(records)), strata):
+        vectorizer = MessageVectorizer(
+            max_char_features=config.max_char_features, max_word_features=config.max_word_features
+        ).fit([observations[i] for i in train_idx])
+        x_train = vectorizer.transform([observations[i] for i in train_idx])
+        x_val = vectorizer.transform([observations[i] for i in val_idx])
+        for task in TASKS:
+            xt, xv = (x_train, x_val)
+            if task == "platform":
+                xt, xv = vectorizer.without_platform(x_train), vectorizer.without_platform(x_val)
+            for name in config.families:
+                for index, candidate in enumerate(families[name].candidates()):
+                    model = clone(candidate).fit(xt, ys[task][train_idx])
+                    predicted = model.predict(xv)
+                    key = (name, index)
+                    scores[task].setdefault(key, []).append(
+                        f1_score(ys[task][val_idx], predicted, average="macro")
+                    )
+                    oof[task].setdefault(key, np.empty(len(records), dtype=ys[task].dtype))[val_idx] = predicted
+    reports = {}
+    for task in TASKS:
+        best = max(scores[task], key=lambda key: (np.mean(scores[task][key]), -key[1]))
+        per_family: dict[str, dict[str, Any]] = {}
+        for name in config.families:
+            keys = [key for key in scores[task] if key[0] == name]
+            top = max(keys, key=lambda key: np.mean(scores[task][key]))
+            params = {p: getattr(families[name].candidates()[top[1]], p) for p in families[name].grid}
+            per_family[name] = {
+                "macro_f1": round(float(np.mean(scores[task][top])), 4),
+                "macro_f1_std": round(float(np.std(scores[task][top])), 4),
+                "accuracy": round(float(accuracy_score(ys[task], oof[task][top])), 4),
+                "params": params,
+            }
+        reports[task] = TaskReport(
+            task=task,
+            chosen=best[0],
+            chosen_params=per_family[best[0]]["params"],
+            families=per_family,
+            y_true=list(ys[task]),
+            y_pred=list(oof[task][best]),
+            labels=list(TASKS[task]),
+        )
+    return reports
+
+
+def fit_engine(
+    processed: list[Any], records: list[dict[str, Any]], reports: dict[str, TaskReport], config: TrainingConfig,
+    text_pipeline: TextPipeline,
+) -> Engine:
+    """Fit the vectoriser and the chosen, calibrated model of each label on all data."""
+    rng = np.random.default_rng(config.seed)
+    observations = _observations(processed, records, rng, config.metadata_dropout)
+    vectorizer = MessageVectorizer(
+        max_char_features=config.max_char_features, max_word_features=config.max_word_features
+    ).fit(observations)
+    matrix = vectorizer.transform(observations)
+    families = model_families(config.seed)
+    models = {}
+    for task in LABEL_MODELS:
+        report = reports[task]
+        estimator = clone(families[report.chosen].estimator).set_params(**report.chosen_params)
+        x = vectorizer.without_platform(matrix) if task == "platform" else matrix
+        models[task] = calibrated(estimator, folds=config.folds).fit(x, targets(records, task))
+    return Engine(
+        text_pipeline=text_pipeline, vectorizer=vectorizer, models=models, review_margin=config.review_margin
+    )
+
+
+def check_training_data(records: list[dict[str, Any]], config: TrainingConfig) -> None:
+    problems = validate_labelled(records)
+    if problems:
+        listed = "\n".join(f"  {p}" for p in problems[:30])
+        more = f"\n  ... and {len(problems) - 30} more" if len(problems) > 30 else ""
+        raise InputError(f"The training data has {len(problems)} problem(s):\n{listed}{more}")
+    for task in ("intent", "sentiment", "reactive"):
+        counts: dict[str, int] = {}
+        for record in records:
+            counts[str(record[task])] = counts.get(str(record[task]), 0) + 1
+        small = {label: n for label, n in counts.items() if n < config.min_per_class}
+        if small:
+            raise InputError(
+                f"Too few examples for {task} {small}: every class needs at least {config.min_per_class}. "
+                "Add examples or lower min_per_class in the config."
+            )
+
+
+def train(*, data: Path = TRAINING_DATA, output: Path | None = None, config: TrainingConfig | None = None) -> TrainingResult:
+    """Train all label models on a labelled corpus and (with `output`) save the artefact.
+
+    Example:
+        >>> result = train(output=Path("models/webcare-small"))  # doctest: +SKIP
+    """
+    config = config or TrainingConfig()
+    started = time.perf_counter()
+    records = load_labelled(data)
+    check_training_data(records, config)
+    text_pipeline = TextPipeline()
+    processed = text_pipeline.process_many([r["text"] for r in records])
+    language_accuracy = float(np.mean([p.lang == r.get("lang", p.lang) for p, r in zip(processed, records, strict=True)]))
+    rng = np.random.default_rng(config.seed)
+    observations = _observations(processed, records, rng, config.metadata_dropout)
+    reports = cross_validate(observations, records, config)
+    engine = fit_engine(processed, records, reports, config, text_pipeline)
+    result = TrainingResult(
+        engine=engine,
+        reports=reports,
+        n_messages=len(records),
+        seconds=time.perf_counter() - started,
+        language_accuracy=language_accuracy,
+        data_hash=data_hash(data),
+        config=config,
+    )
+    if output is not None:
+        save_trained(result, Path(output), records)
+    return result
+
+
+def save_trained(result: TrainingResult, output: Path, records: list[dict[str, Any]]) -> None:
+    """Write the engine's components, the model card with its plots, and the manifest."""
+    from webcare_nlp.model_card import write_model_card
+
+    output.mkdir(parents=True, exist_ok=True)
+    extra = write_model_card(result, output, records)
+    metrics = {
+        task: {"chosen": r.chosen, "params": r.chosen_params, **r.families[r.chosen]} for task, r in result.reports.items()
+    }
+    manifest = {
+        "name": output.name,
+        "labels": {task: [str(label) for label in labels] for task, labels in TASKS.items()},
+        "training_data": {"sha256": result.data_hash, "messages": result.n_messages},
+        "training_config": dataclasses.asdict(result.config),
+        "metrics_cv": metrics,
+    }
+    result.engine.manifest = persist.save_artefact(output, result.engine.components(), manifest, extra)
