@@ -246,3 +246,10 @@ def save_trained(result: TrainingResult, output: Path, records: list[dict[str, A
         "metrics_cv": metrics,
     }
     result.engine.manifest = persist.save_artefact(output, result.engine.components(), manifest, extra)
+
+
+def set_current(model_dir: Path) -> None:
+    """Point models/CURRENT at `model_dir` when it lives in the project's models/ folder."""
+    model_dir = Path(model_dir).resolve()
+    if model_dir.parent == persist.MODELS_DIR.resolve():
+        (persist.MODELS_DIR / persist.CURRENT_POINTER).write_text(model_dir.name + "\n", encoding="utf-8")

@@ -65,7 +65,14 @@ _CONTEXT_CODES: list[tuple[str, str]] = [
 ]
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w.])")),
-    ("iban", re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}[ ]?[A-Za-z]{4}(?:[ ]?\d{2,4}){2,6}(?![A-Za-z0-9])")),
+    # Compact ("NL91ABNA0417164300") or printed in groups of four ("NL91 ABNA 0417 1643 00").
+    (
+        "iban",
+        re.compile(
+            r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[A-Za-z0-9]{11,30}|(?: [A-Za-z0-9]{4}){2,7}(?: [A-Za-z0-9]{1,3})?)"
+            r"(?![A-Za-z0-9])"
+        ),
+    ),
     *[
         (kind, re.compile(rf"(?i)\b(?:{words})\s*(?:is|=|:|#|\.)?\s*[:#]?\s*(?P<value>{_CODE}|\d{{5,}})(?![\w-])"))
         for kind, words in _CONTEXT_CODES

@@ -1,0 +1,81 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from webcare_nlp.cli import app
+
+runner = CliRunner()
+COMMANDS = ["analyze", "train", "evaluate", "score"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output and f"webcare {command}" in result.output
+
+
+def test_analyze_readable_and_json():
+    result = runner.invoke(app, ["analyze", "Kunnen jullie mijn abonnement opzeggen?", "--channel", "whatsapp"])
+    assert result.exit_code == 0 and "intent" in result.output and "reply" in result.output
+    result = runner.invoke(app, ["analyze", "Top geholpen, dank!", "--json"])
+    assert json.loads(result.output)["sentiment"] in {"positive", "neutral", "negative"}
+
+
+@pytest.mark.parametrize("bad", ["", "   "])
+def test_analyze_bad_text_is_a_clear_error(bad):
+    result = runner.invoke(app, ["analyze", bad])
+    assert result.exit_code == 2
+    assert "error:" in result.output and "Traceback" not in result.output
+
+
+def test_analyze_reads_standard_input_and_refuses_invalid_utf8():
+    assert runner.invoke(app, ["analyze", "-"], input="waar is mijn pakket?".encode()).exit_code == 0
+    result = runner.invoke(app, ["analyze", "-"], input=b"\xff\xfe\x00bad")
+    assert result.exit_code == 2 and "UTF-8" in result.output
+
+
+def test_score_loses_no_line(tmp_path):
+    lines = [
+        b'{"id": "a", "text": "Waar blijft mijn pakket?"}',
+        b"this is not json",
+        b'{"id": "b"}',
+        b"[1, 2, 3]",
+        b'{"text": "\xff\xfe invalid utf-8"}',
+        b'{"text": ""}',
+        b'{"text": 42}',
+        b'{"text": "top service!", "channel": "pigeon"}',
+        b'{"text": "' + b"x" * 1_100_000 + b'"}',
+        b'{"text": "Dank je wel voor de hulp ^JV", "platform": "brand"}',
+        b'{"text": "nul\\u0000byte"}',
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    output = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["score", str(source), "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    scored = [json.loads(line) for line in output.read_text().splitlines()]
+    rejects = [json.loads(line) for line in (tmp_path / "out.jsonl.rejects.jsonl").read_text().splitlines()]
+    assert len(scored) + len(rejects) == len(lines)
+    assert [r["id"] for r in scored] == ["a", "10"]
+    assert sorted(r["line"] for r in rejects) == [2, 3, 4, 5, 6, 7, 8, 9, 11]
+    assert all(r["reason"] for r in rejects)
+
+
+def test_score_output_problems_are_clear(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "hoi"}\n')
+    missing = runner.invoke(app, ["score", str(source), "--output", str(tmp_path / "nope" / "out.jsonl")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    existing = tmp_path / "out.jsonl"
+    existing.write_text("keep me\n")
+    refused = runner.invoke(app, ["score", str(source), "--output", str(existing)])
+    assert refused.exit_code == 2 and "--overwrite" in refused.output
+    assert existing.read_text() == "keep me\n"
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = runner.invoke(app, ["score", str(empty), "--output", str(tmp_path / "e.jsonl")])
+    assert result.exit_code == 0 and (tmp_path / "e.jsonl").read_text() == ""
+    gone = runner.invoke(app, ["score", str(tmp_path / "absent.jsonl"), "--output", str(tmp_path / "x.jsonl")])
+    assert gone.exit_code == 2 and "No such input file" in gone.output

@@ -1,0 +1,95 @@
+"""Behavioural tests of the shipped engine (invariance, direction) and of its output contract."""
+
+import pytest
+
+from webcare_nlp.classify.reply import PlatformDecision, decide_platform, decide_reply
+from webcare_nlp.errors import InputError
+from webcare_nlp.schema import reply_rule
+
+CONTRACT = {
+    "id", "lang", "intent", "intent_scores", "sentiment", "sentiment_scores", "reactive", "reactive_probability",
+    "platform", "platform_inferred", "reply_expected", "reply_reason", "topic", "topic_label", "suggestions",
+}
+
+
+def test_output_follows_the_contract(engine):
+    result = engine.analyze("@SkyHop mijn koffer is nog steeds niet terecht!! 😡", channel="twitter")
+    assert CONTRACT <= set(result)
+    assert abs(sum(result["intent_scores"].values()) - 1) < 0.01
+    assert set(result["sentiment_scores"]) == {"negative", "neutral", "positive"}
+    assert result["reply_expected"] == reply_rule(
+        intent=result["intent"], reactive=result["reactive"], platform=result["platform"]
+    )
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "@{handle} mijn pakket is al een week onderweg, waar blijft het?",
+        "Hoi {name}, kunnen jullie mijn abonnement opzeggen per 1 juni?",
+        "Dank je wel {name} voor de snelle hulp gisteren! ^{initials}",
+    ],
+)
+def test_invariance_a_different_name_or_handle_keeps_the_intent(engine, template):
+    variants = [
+        template.format(handle=h, name=n, initials=i)
+        for h, n, i in [("SkyHop", "Sanne", "SV"), ("BelNet_help", "Mohammed", "MB"), ("zorgpunt", "Anouk", "AK")]
+    ]
+    intents = {engine.analyze(text)["intent"] for text in variants}
+    assert len(intents) == 1
+
+
+@pytest.mark.parametrize(
+    ("plain", "negated"),
+    [
+        ("De bezorger was vriendelijk en het pakket was op tijd.", "De bezorger was niet vriendelijk en het pakket was niet op tijd."),
+        ("Ik ben tevreden over jullie service.", "Ik ben helemaal niet tevreden over jullie service."),
+        ("The app works well.", "The app does not work well."),
+    ],
+)
+def test_direction_a_negation_moves_sentiment_towards_negative(engine, plain, negated):
+    before = engine.analyze(plain)["sentiment_scores"]["negative"]
+    after = engine.analyze(negated)["sentiment_scores"]["negative"]
+    assert after > before
+
+
+def test_platform_from_channel_and_from_text(engine):
+    whatsapp = engine.analyze("Hoi, mijn factuur klopt niet", channel="whatsapp")
+    assert whatsapp["platform"] == "brand" and whatsapp["platform_inferred"]
+    assert "inferred from channel 'whatsapp'" in whatsapp["reply_reason"]
+    given = engine.analyze("Hoi, mijn factuur klopt niet", platform="consumer")
+    assert given["platform"] == "consumer" and not given["platform_inferred"]
+
+
+def test_spam_never_gets_a_reply(engine):
+    result = engine.analyze("🔥 WIN een gratis iPhone 17!!! Klik snel op de link en deel dit bericht 🔥 https://win-nu.example")
+    assert result["intent"] == "other"
+    assert result["reply_expected"] is False
+
+
+def test_case_data_is_masked_and_returned(engine):
+    result = engine.analyze("Boeking K7PQ2R, bel me op 06-12345678")
+    assert result["masked_text"] == "Boeking {boekingscode}, bel me op {telefoon}"
+    assert {e["kind"] for e in result["entities"]} == {"booking_code", "phone"}
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\x00\x01binary", "x" * 1_000_000])
+def test_bad_text_is_refused_with_a_message(engine, bad):
+    with pytest.raises(InputError):
+        engine.analyze(bad)
+
+
+def test_abstains_only_near_the_boundary_on_a_consumer_platform():
+    consumer = PlatformDecision("consumer", True, "inferred from the text (p=0.80)")
+    unsure = decide_reply(intent="complaint", reactive_probability=0.55, platform=consumer, review_margin=0.1)
+    assert unsure.needs_review and "close to 0.5" in unsure.reason and unsure.reply_expected is True
+    sure = decide_reply(intent="complaint", reactive_probability=0.95, platform=consumer, review_margin=0.1)
+    assert not sure.needs_review
+    brand = PlatformDecision("brand", False, "given")
+    assert not decide_reply(intent="complaint", reactive_probability=0.5, platform=brand, review_margin=0.1).needs_review
+
+
+def test_channel_decides_the_platform_before_the_text():
+    assert decide_platform(given=None, channel="review", consumer_probability=0.1).platform == "consumer"
+    assert decide_platform(given="brand", channel="review", consumer_probability=0.9).platform == "brand"
+    assert decide_platform(given=None, channel="twitter", consumer_probability=0.9).platform == "consumer"

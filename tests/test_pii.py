@@ -1,0 +1,58 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from webcare_nlp.text.pii import PLACEHOLDERS, find_entities, mask
+
+
+def kinds(text):
+    return [(e.kind, e.text) for e in find_entities(text)]
+
+
+def test_finds_dutch_and_belgian_case_data():
+    text = (
+        "Mail jan.de.vries@voorbeeld.nl of bel 06-12345678 / +32 470 12 34 56. IBAN NL91ABNA0417164300, "
+        "bsn 111222333, adres 1234 AB 12. Order #SH-4482913, boekingscode K7PQ2R, klantnummer 31002456, "
+        "polisnummer ZW-2020-44812, track & trace 3SABCD1234567"
+    )
+    found = dict(kinds(text))
+    assert found == {
+        "email": "jan.de.vries@voorbeeld.nl",
+        "phone": "+32 470 12 34 56",
+        "iban": "NL91ABNA0417164300",
+        "bsn": "111222333",
+        "postcode": "1234 AB 12",
+        "order_number": "#SH-4482913",
+        "booking_code": "K7PQ2R",
+        "customer_number": "31002456",
+        "policy_number": "ZW-2020-44812",
+        "tracking_code": "3SABCD1234567",
+    }
+
+
+def test_invalid_iban_and_bsn_are_not_masked():
+    assert kinds("NL00ABNA0417164300") == []
+    assert kinds("bsn 123456789") == []
+
+
+def test_ordinary_numbers_stay():
+    assert kinds("Ik wacht al 3 weken op 2 pakketten van 10 euro, vlucht om 14:30") == []
+
+
+def test_mask_uses_template_placeholders():
+    text = "Mijn order #SH-4482913 is kwijt"
+    assert mask(text, find_entities(text)) == "Mijn order {ordernummer} is kwijt"
+
+
+@given(st.text(max_size=200))
+def test_masked_text_holds_no_found_value(text):
+    entities = find_entities(text)
+    masked = mask(text, entities)
+    for entity in entities:
+        assert entity.text not in masked or entity.text in "".join(PLACEHOLDERS.values())
+
+
+@given(st.lists(st.sampled_from(["06-12345678", "K7PQ2R", "bel me", "order #NL-123456", "hoi", "NL91ABNA0417164300"]), max_size=8))
+def test_masking_twice_changes_nothing(parts):
+    text = " ".join(parts)
+    once = mask(text, find_entities(text))
+    assert mask(once, find_entities(once)) == once

@@ -1,0 +1,48 @@
+from webcare_nlp.text.language import LanguageIdentifier
+from webcare_nlp.text.pipeline import HANDLE, URL, TextPipeline
+
+
+def test_social_media_tokens():
+    processed = TextPipeline().process("@SkyHop koffer kwijt #fail https://skyhop.example/x 😡 :-( boeking K7PQ2R")
+    assert processed.tokens[0] == HANDLE
+    assert "fail" in processed.tokens and URL in processed.tokens
+    assert "😡" in processed.tokens and ":-(" in processed.tokens
+    assert "{boekingscode}" in processed.tokens
+    assert processed.masked.endswith("boeking {boekingscode}")
+    assert [e.kind for e in processed.entities] == ["booking_code"]
+
+
+def test_lemmas_and_language():
+    processed = TextPipeline().process("Mijn koffers zijn niet aangekomen en niemand helpt")
+    assert processed.lang == "nl"
+    assert "koffer" in processed.lemmas and "aankomen" in processed.lemmas
+    english = TextPipeline().process("My bags were lost and the flights got cancelled")
+    assert english.lang == "en" and "cancel" in english.lemmas
+
+
+def test_short_posts_fall_back_to_dutch():
+    identifier = LanguageIdentifier()
+    assert identifier.detect("??") == "nl"
+    assert identifier.detect("👍👍") == "nl"
+    assert identifier.detect_many(["??", "Where is my parcel, it has been a week", "Waar blijft mijn pakket nou?"]) == [
+        "nl",
+        "en",
+        "nl",
+    ]
+
+
+def test_spacy_runs_once_per_message(monkeypatch):
+    from webcare_nlp.text import pipeline
+
+    calls = []
+    nlp = pipeline.build_nlp("nl")
+    original = type(nlp).pipe
+
+    def counting_pipe(self, texts, **kwargs):
+        texts = list(texts)
+        calls.append(len(texts))
+        return original(self, texts, **kwargs)
+
+    monkeypatch.setattr(type(nlp), "pipe", counting_pipe)
+    TextPipeline().process_many(["hoi", "waar is mijn pakket", "top!"], langs=["nl", "nl", "nl"])
+    assert calls == [3]

@@ -1,0 +1,52 @@
+import json
+
+import pytest
+
+from tests.conftest import tiny_records, write_jsonl
+from webcare_nlp.errors import InputError
+from webcare_nlp.training import TrainingConfig, train
+
+
+def test_training_is_reproducible(tiny_corpus, tiny_config, tiny_model, tmp_path):
+    again = tmp_path / "again"
+    train(data=tiny_corpus, output=again, config=tiny_config)
+    first = json.loads((tiny_model / "manifest.json").read_text())["files"]
+    second = json.loads((again / "manifest.json").read_text())["files"]
+    joblibs = {name for name in first if name.endswith(".joblib")}
+    assert joblibs and {n: first[n] for n in joblibs} == {n: second[n] for n in joblibs}
+
+
+def test_model_card_reports_every_family(tiny_model):
+    card = (tiny_model / "MODEL_CARD.md").read_text()
+    for name in ("logreg", "complement_nb", "intent", "sentiment", "reactive", "Known limits"):
+        assert name in card
+
+
+def test_bad_training_rows_are_reported_with_their_line(tmp_path):
+    records = tiny_records()
+    records[2] = {**records[2], "intent": "klacht"}
+    records[4] = {**records[4], "reply_expected": not records[4]["reply_expected"]}
+    records[6] = {**records[6], "id": records[5]["id"]}
+    del records[8]["text"]
+    write_jsonl(tmp_path / "messages" / "bad.jsonl", records)
+    with pytest.raises(InputError) as caught:
+        train(data=tmp_path, config=TrainingConfig(min_per_class=1))
+    message = str(caught.value)
+    assert "bad.jsonl:3: unknown intent 'klacht'" in message
+    assert "bad.jsonl:5: reply_expected" in message
+    assert "bad.jsonl:7: duplicate id" in message
+    assert "bad.jsonl:9: The message has no 'text' field" in message
+
+
+def test_too_few_examples_per_class_is_refused(tiny_corpus):
+    with pytest.raises(InputError, match="at least 50"):
+        train(data=tiny_corpus, config=TrainingConfig(min_per_class=50))
+
+
+def test_unknown_setting_in_a_config_file(tmp_path):
+    config = tmp_path / "train.toml"
+    config.write_text("[train]\nseed = 3\nlearning_rate = 0.1\n")
+    with pytest.raises(InputError, match="learning_rate"):
+        TrainingConfig.from_file(config)
+    config.write_text("[train]\nseed = 3\n")
+    assert TrainingConfig.from_file(config, folds=3).seed == 3

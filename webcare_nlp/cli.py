@@ -1,0 +1,175 @@
+"""The `webcare` command: argument handling only; each command calls one library function."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from webcare_nlp.errors import WebcareError
+
+app = typer.Typer(
+    help="webcare-nlp: label social-media customer messages and suggest replies, offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ModelOption = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs Optional here
+    typer.Option("--model", help="Model folder or name under models/ (default: models/CURRENT)."),
+]
+
+
+def fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _load_engine(model: str | None) -> Any:
+    from webcare_nlp.engine import Engine
+
+    return Engine.load(model)
+
+
+def _read_text(text: str) -> str:
+    if text != "-":
+        return text
+    raw = sys.stdin.buffer.read()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        fail("standard input is not valid UTF-8 text.")
+        raise
+
+
+def _print_analysis(result: dict[str, Any]) -> None:
+    def top(scores: dict[str, float]) -> str:
+        return ", ".join(f"{k} {v:.2f}" for k, v in sorted(scores.items(), key=lambda kv: -kv[1])[:3])
+
+    typer.echo(f"intent      {result['intent']}  ({top(result['intent_scores'])})")
+    typer.echo(f"sentiment   {result['sentiment']}  ({top(result['sentiment_scores'])})")
+    typer.echo(f"reactive    {result['reactive']}  (p={result['reactive_probability']:.2f})")
+    typer.echo(f"platform    {result['platform']}{' (inferred)' if result['platform_inferred'] else ''}")
+    review = "  [needs review]" if result["needs_review"] else ""
+    typer.echo(f"reply       {'yes' if result['reply_expected'] else 'no'}: {result['reply_reason']}{review}")
+    typer.echo(f"language    {result['lang']}")
+    if result["entities"]:
+        found = ", ".join(f"{e['kind']}={e['text']}" for e in result["entities"])
+        typer.echo(f"found       {found}")
+        typer.echo(f"masked      {result['masked_text']}")
+
+
+@app.command()
+def analyze(
+    text: Annotated[str, typer.Argument(help="The message text, or - to read it from standard input.")],
+    platform: Annotated[Optional[str], typer.Option(help="brand or consumer; inferred when left out.")] = None,  # noqa: UP045
+    channel: Annotated[Optional[str], typer.Option(help="twitter, facebook, whatsapp, review, ...")] = None,  # noqa: UP045
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON of the output contract.")] = False,
+    model: ModelOption = None,
+) -> None:
+    """Label one message: intent, sentiment, reactive, platform and whether a reply is expected.
+
+    Example:
+
+        webcare analyze "@SkyHop mijn koffer is nog steeds niet terecht!! 😡" --channel twitter
+    """
+    try:
+        result = _load_engine(model).analyze(_read_text(text), platform=platform, channel=channel)
+    except WebcareError as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        _print_analysis(result)
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option(help="Labelled corpus: a folder with messages/*.jsonl, or one .jsonl file.")] = Path(
+        "training_data"
+    ),
+    output: Annotated[Path, typer.Option(help="Folder to write the model to.")] = Path("models/webcare-small"),
+    config: Annotated[Optional[Path], typer.Option(help="TOML file with a [train] table of settings.")] = None,  # noqa: UP045
+    seed: Annotated[Optional[int], typer.Option(help="Random seed (overrides the config).")] = None,  # noqa: UP045
+    make_current: Annotated[bool, typer.Option("--current/--no-current", help="Point models/CURRENT at it.")] = True,
+) -> None:
+    """Train the label models with cross-validated model selection and save a verified artefact.
+
+    Example:
+
+        webcare train --data training_data --output models/webcare-small
+    """
+    from webcare_nlp import training
+
+    try:
+        settings = training.TrainingConfig.from_file(config, seed=seed)
+        result = training.train(data=data, output=output, config=settings)
+        if make_current:
+            training.set_current(output)
+    except WebcareError as exc:
+        fail(str(exc))
+        return
+    typer.echo(f"trained on {result.n_messages} messages in {result.seconds:.1f} s -> {output}")
+    for task, report in result.reports.items():
+        typer.echo(f"  {task:10s} {report.chosen:14s} CV macro-F1 {report.families[report.chosen]['macro_f1']:.3f}")
+
+
+@app.command()
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="A labelled .jsonl file (fields of labels.md).")],
+    report: Annotated[Optional[Path], typer.Option(help="Folder to write report.md, metrics.json and plots to.")] = None,  # noqa: UP045
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    model: ModelOption = None,
+) -> None:
+    """Score the models on a labelled file: per-class precision, recall, F1, confusion and calibration.
+
+    Example:
+
+        webcare evaluate ../shared/data/devset/messages.jsonl --report reports/devset
+    """
+    from webcare_nlp import evaluation
+    from webcare_nlp.records import read_jsonl_records
+
+    try:
+        records = read_jsonl_records(file)
+        result = evaluation.evaluate(_load_engine(model), records, source=str(file))
+        written = evaluation.write_report(result, report) if report else None
+    except WebcareError as exc:
+        fail(str(exc))
+        return
+    typer.echo(json.dumps(result.summary(), indent=2) if as_json else evaluation.render_text(result))
+    if written:
+        typer.echo(f"report written to {written}", err=True)
+
+
+@app.command()
+def score(
+    source: Annotated[str, typer.Argument(metavar="IN", help="Messages as .jsonl, or - for standard input.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Output .jsonl, or - for standard output.")],
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
+    chunk_size: Annotated[int, typer.Option(help="Messages per batch.", min=1, max=100_000)] = 1000,
+    model: ModelOption = None,
+) -> None:
+    """Score every message of a file, streaming; unreadable lines go to OUT.rejects.jsonl.
+
+    Example:
+
+        webcare score mentions.jsonl --output scored.jsonl
+    """
+    from webcare_nlp.batch import score_file
+
+    try:
+        summary = score_file(_load_engine(model), source, output, overwrite=overwrite, chunk_size=chunk_size)
+    except WebcareError as exc:
+        fail(str(exc))
+        return
+    typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False), err=True)
+
+
+if __name__ == "__main__":
+    app()
