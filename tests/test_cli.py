@@ -31,7 +31,7 @@ def test_analyze_bad_text_is_a_clear_error(bad):
 
 
 def test_analyze_reads_standard_input_and_refuses_invalid_utf8():
-    assert runner.invoke(app, ["analyze", "-"], input="waar is mijn pakket?".encode()).exit_code == 0
+    assert runner.invoke(app, ["analyze", "-"], input=b"waar is mijn pakket?").exit_code == 0
     result = runner.invoke(app, ["analyze", "-"], input=b"\xff\xfe\x00bad")
     assert result.exit_code == 2 and "UTF-8" in result.output
 

@@ -7,14 +7,27 @@ from webcare_nlp.errors import InputError
 from webcare_nlp.schema import reply_rule
 
 CONTRACT = {
-    "id", "lang", "intent", "intent_scores", "sentiment", "sentiment_scores", "reactive", "reactive_probability",
-    "platform", "platform_inferred", "reply_expected", "reply_reason", "topic", "topic_label", "suggestions",
+    "id",
+    "lang",
+    "intent",
+    "intent_scores",
+    "sentiment",
+    "sentiment_scores",
+    "reactive",
+    "reactive_probability",
+    "platform",
+    "platform_inferred",
+    "reply_expected",
+    "reply_reason",
+    "topic",
+    "topic_label",
+    "suggestions",
 }
 
 
 def test_output_follows_the_contract(engine):
     result = engine.analyze("@SkyHop mijn koffer is nog steeds niet terecht!! 😡", channel="twitter")
-    assert CONTRACT <= set(result)
+    assert set(result) >= CONTRACT
     assert abs(sum(result["intent_scores"].values()) - 1) < 0.01
     assert set(result["sentiment_scores"]) == {"negative", "neutral", "positive"}
     assert result["reply_expected"] == reply_rule(
@@ -42,7 +55,10 @@ def test_invariance_a_different_name_or_handle_keeps_the_intent(engine, template
 @pytest.mark.parametrize(
     ("plain", "negated"),
     [
-        ("De bezorger was vriendelijk en het pakket was op tijd.", "De bezorger was niet vriendelijk en het pakket was niet op tijd."),
+        (
+            "De bezorger was vriendelijk en het pakket was op tijd.",
+            "De bezorger was niet vriendelijk en het pakket was niet op tijd.",
+        ),
         ("Ik ben tevreden over jullie service.", "Ik ben helemaal niet tevreden over jullie service."),
         ("The app works well.", "The app does not work well."),
     ],
@@ -62,7 +78,9 @@ def test_platform_from_channel_and_from_text(engine):
 
 
 def test_spam_never_gets_a_reply(engine):
-    result = engine.analyze("🔥 WIN een gratis iPhone 17!!! Klik snel op de link en deel dit bericht 🔥 https://win-nu.example")
+    result = engine.analyze(
+        "🔥 WIN een gratis iPhone 17!!! Klik snel op de link en deel dit bericht 🔥 https://win-nu.example"
+    )
     assert result["intent"] == "other"
     assert result["reply_expected"] is False
 
@@ -86,7 +104,9 @@ def test_abstains_only_near_the_boundary_on_a_consumer_platform():
     sure = decide_reply(intent="complaint", reactive_probability=0.95, platform=consumer, review_margin=0.1)
     assert not sure.needs_review
     brand = PlatformDecision("brand", False, "given")
-    assert not decide_reply(intent="complaint", reactive_probability=0.5, platform=brand, review_margin=0.1).needs_review
+    assert not decide_reply(
+        intent="complaint", reactive_probability=0.5, platform=brand, review_margin=0.1
+    ).needs_review
 
 
 def test_channel_decides_the_platform_before_the_text():

@@ -51,7 +51,12 @@ def test_masked_text_holds_no_found_value(text):
         assert entity.text not in masked or entity.text in "".join(PLACEHOLDERS.values())
 
 
-@given(st.lists(st.sampled_from(["06-12345678", "K7PQ2R", "bel me", "order #NL-123456", "hoi", "NL91ABNA0417164300"]), max_size=8))
+@given(
+    st.lists(
+        st.sampled_from(["06-12345678", "K7PQ2R", "bel me", "order #NL-123456", "hoi", "NL91ABNA0417164300"]),
+        max_size=8,
+    )
+)
 def test_masking_twice_changes_nothing(parts):
     text = " ".join(parts)
     once = mask(text, find_entities(text))

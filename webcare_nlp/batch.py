@@ -29,7 +29,9 @@ class ScoreSummary:
     scored: int = 0
     rejected: int = 0
     seconds: float = 0.0
-    counts: dict[str, Counter[str]] = field(default_factory=lambda: {k: Counter() for k in ("intent", "sentiment", "reply_expected")})
+    counts: dict[str, Counter[str]] = field(
+        default_factory=lambda: {k: Counter() for k in ("intent", "sentiment", "reply_expected")}
+    )
 
     @property
     def rate(self) -> float:
@@ -53,7 +55,7 @@ def rejects_path(output: str | Path) -> Path:
 @contextmanager
 def atomic_output(path: Path) -> Iterator[IO[str]]:
     """Write to a temporary file beside `path` and rename it at the end, so a crash leaves no half file."""
-    handle = tempfile.NamedTemporaryFile(
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, renamed only on success
         "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".part", delete=False
     )
     try:
@@ -75,7 +77,9 @@ def check_output(output: str, *, overwrite: bool) -> None:
         raise InputError(f"{path} exists already; pass --overwrite to replace it.")
 
 
-def _chunks(records: Iterator[tuple[int, dict[str, Any] | Reject]], size: int) -> Iterator[list[tuple[int, dict[str, Any] | Reject]]]:
+def _chunks(
+    records: Iterator[tuple[int, dict[str, Any] | Reject]], size: int
+) -> Iterator[list[tuple[int, dict[str, Any] | Reject]]]:
     chunk: list[tuple[int, dict[str, Any] | Reject]] = []
     for item in records:
         chunk.append(item)
@@ -95,7 +99,7 @@ def score_stream(
     for chunk in _chunks(iter_jsonl(source), chunk_size):
         summary.lines += len(chunk)
         messages = [item for _, item in chunk if not isinstance(item, Reject)]
-        results = iter(engine.analyze_many(messages))  # type: ignore[arg-type]
+        results = iter(engine.analyze_many(messages))
         for _, item in chunk:
             if isinstance(item, Reject):
                 rejects.write(json.dumps(item.as_dict(), ensure_ascii=False) + "\n")
@@ -110,12 +114,14 @@ def score_stream(
     return summary
 
 
-def score_file(engine: Engine, source: str, output: str, *, overwrite: bool = False, chunk_size: int = 1000) -> ScoreSummary:
+def score_file(
+    engine: Engine, source: str, output: str, *, overwrite: bool = False, chunk_size: int = 1000
+) -> ScoreSummary:
     """Score a JSONL file (or "-" for standard input) into `output` (or "-" for standard output)."""
     check_output(output, overwrite=overwrite)
     if source != STDIO and not Path(source).is_file():
         raise InputError(f"No such input file: {source}")
-    with (sys.stdin.buffer if source == STDIO else Path(source).open("rb")) as stream:
+    with sys.stdin.buffer if source == STDIO else Path(source).open("rb") as stream:
         if output == STDIO:
             return score_stream(engine, stream, sys.stdout, sys.stderr, chunk_size=chunk_size)
         out_path = Path(output)

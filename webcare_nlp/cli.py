@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -19,7 +19,7 @@ app = typer.Typer(
 )
 
 ModelOption = Annotated[
-    Optional[str],  # noqa: UP045 - typer needs Optional here
+    str | None,
     typer.Option("--model", help="Model folder or name under models/ (default: models/CURRENT)."),
 ]
 
@@ -66,8 +66,8 @@ def _print_analysis(result: dict[str, Any]) -> None:
 @app.command()
 def analyze(
     text: Annotated[str, typer.Argument(help="The message text, or - to read it from standard input.")],
-    platform: Annotated[Optional[str], typer.Option(help="brand or consumer; inferred when left out.")] = None,  # noqa: UP045
-    channel: Annotated[Optional[str], typer.Option(help="twitter, facebook, whatsapp, review, ...")] = None,  # noqa: UP045
+    platform: Annotated[str | None, typer.Option(help="brand or consumer; inferred when left out.")] = None,
+    channel: Annotated[str | None, typer.Option(help="twitter, facebook, whatsapp, review, ...")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON of the output contract.")] = False,
     model: ModelOption = None,
 ) -> None:
@@ -90,12 +90,12 @@ def analyze(
 
 @app.command()
 def train(
-    data: Annotated[Path, typer.Option(help="Labelled corpus: a folder with messages/*.jsonl, or one .jsonl file.")] = Path(
-        "training_data"
-    ),
+    data: Annotated[
+        Path, typer.Option(help="Labelled corpus: a folder with messages/*.jsonl, or one .jsonl file.")
+    ] = Path("training_data"),
     output: Annotated[Path, typer.Option(help="Folder to write the model to.")] = Path("models/webcare-small"),
-    config: Annotated[Optional[Path], typer.Option(help="TOML file with a [train] table of settings.")] = None,  # noqa: UP045
-    seed: Annotated[Optional[int], typer.Option(help="Random seed (overrides the config).")] = None,  # noqa: UP045
+    config: Annotated[Path | None, typer.Option(help="TOML file with a [train] table of settings.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (overrides the config).")] = None,
     make_current: Annotated[bool, typer.Option("--current/--no-current", help="Point models/CURRENT at it.")] = True,
 ) -> None:
     """Train the label models with cross-validated model selection and save a verified artefact.
@@ -122,7 +122,7 @@ def train(
 @app.command()
 def evaluate(
     file: Annotated[Path, typer.Argument(help="A labelled .jsonl file (fields of labels.md).")],
-    report: Annotated[Optional[Path], typer.Option(help="Folder to write report.md, metrics.json and plots to.")] = None,  # noqa: UP045
+    report: Annotated[Path | None, typer.Option(help="Folder to write report.md, metrics.json and plots to.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
     model: ModelOption = None,
 ) -> None:

@@ -47,9 +47,7 @@ def load_labelled(data: Path) -> list[dict[str, Any]]:
     return records
 
 
-def validate_labelled(
-    records: list[dict[str, Any]], *, intents: tuple[str, ...] = schema.INTENTS
-) -> list[Problem]:
+def validate_labelled(records: list[dict[str, Any]], *, intents: tuple[str, ...] = schema.INTENTS) -> list[Problem]:
     """Every problem of a labelled set: missing text, unknown labels, duplicate ids, a broken reply rule."""
     problems: list[Problem] = []
     seen: dict[str, str] = {}
@@ -92,3 +90,39 @@ def data_hash(data: Path) -> str:
 
 def label_counts(records: list[dict[str, Any]], field: str) -> dict[str, int]:
     return dict(sorted(Counter(str(r.get(field)) for r in records).items()))
+
+
+def _five_grams(text: str) -> set[str]:
+    text = text.lower()
+    return {text[i : i + 5] for i in range(len(text) - 4)} or {text}
+
+
+def near_duplicate_pairs(texts: list[str], *, threshold: float = 0.8) -> list[tuple[int, int, float]]:
+    """Pairs (i, j, similarity), i < j, whose character 5-gram Jaccard similarity is at least `threshold`.
+
+    One sparse product gives every pair's overlap, so 5,000 messages take about a second.
+    """
+    import numpy as np
+    import scipy.sparse as sp
+
+    vocabulary: dict[str, int] = {}
+    rows, cols = [], []
+    for row, text in enumerate(texts):
+        for gram in _five_grams(text):
+            rows.append(row)
+            cols.append(vocabulary.setdefault(gram, len(vocabulary)))
+    matrix = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(texts), len(vocabulary)))
+    sizes = np.asarray(matrix.sum(axis=1)).ravel()
+    overlap = sp.triu(matrix @ matrix.T, k=1).tocoo()
+    union = sizes[overlap.row] + sizes[overlap.col] - overlap.data
+    similarity = overlap.data / union
+    keep = similarity >= threshold
+    return sorted(
+        zip(overlap.row[keep].tolist(), overlap.col[keep].tolist(), similarity[keep].round(3).tolist(), strict=True)
+    )
+
+
+def near_duplicate_rate(texts: list[str], *, threshold: float = 0.8) -> float:
+    """Share of messages that are a near-duplicate of an earlier message."""
+    later = {j for _, j, _ in near_duplicate_pairs(texts, threshold=threshold)}
+    return len(later) / max(len(texts), 1)

@@ -86,9 +86,7 @@ class Engine:
             Observation(p, m.get("channel"), m.get("platform")) for p, m in zip(processed, messages, strict=True)
         ]
         matrix = self.vectorizer.transform(observations)
-        probabilities = {
-            name: self.models[name].predict_proba(matrix) for name in ("intent", "sentiment", "reactive")
-        }
+        probabilities = {name: self.models[name].predict_proba(matrix) for name in ("intent", "sentiment", "reactive")}
         need_platform = [i for i, m in enumerate(messages) if not m.get("platform")]
         consumer = np.zeros(len(messages))
         if need_platform:

@@ -42,7 +42,12 @@ class LabelScore:
     classes: list[str]
 
     def summary(self) -> dict[str, Any]:
-        return {"n": self.n, "accuracy": round(self.accuracy, 4), "macro_f1": round(self.macro_f1, 4), "ece": round(self.ece, 4)}
+        return {
+            "n": self.n,
+            "accuracy": round(self.accuracy, 4),
+            "macro_f1": round(self.macro_f1, 4),
+            "ece": round(self.ece, 4),
+        }
 
 
 @dataclass

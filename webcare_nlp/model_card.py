@@ -59,7 +59,8 @@ def _families_table(report: TaskReport) -> str:
     for name, row in ranked:
         mark = "**chosen**" if name == report.chosen else ""
         lines.append(
-            f"| {name} | {row['macro_f1']:.3f} | {row['macro_f1_std']:.3f} | {row['accuracy']:.3f} | {row['params']} | {mark} |"
+            f"| {name} | {row['macro_f1']:.3f} | {row['macro_f1_std']:.3f} | {row['accuracy']:.3f} "
+            f"| {row['params']} | {mark} |"
         )
     return "\n".join(lines)
 

@@ -152,13 +152,13 @@ def resolve_model_dir(model: str | Path | None = None) -> Path:
     if model is None:
         pointer = MODELS_DIR / CURRENT_POINTER
         if not pointer.is_file():
-            raise ModelError(
-                f"No current model: {pointer} is missing. Train one with 'webcare train' or pass --model."
-            )
+            raise ModelError(f"No current model: {pointer} is missing. Train one with 'webcare train' or pass --model.")
         model = pointer.read_text(encoding="utf-8").strip()
     path = Path(model)
     if not path.is_dir() and (MODELS_DIR / str(model)).is_dir():
         path = MODELS_DIR / str(model)
     if not path.is_dir():
-        raise ModelError(f"No model folder at {model!s}: give a folder that 'webcare train' wrote, or a name in {MODELS_DIR}.")
+        raise ModelError(
+            f"No model folder at {model!s}: give a folder that 'webcare train' wrote, or a name in {MODELS_DIR}."
+        )
     return path

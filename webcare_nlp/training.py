@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ class TrainingConfig:
     min_per_class: int = 10
     max_char_features: int = 60_000
     max_word_features: int = 30_000
+    n_jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     @classmethod
     def from_file(cls, path: Path | None, **overrides: Any) -> TrainingConfig:
@@ -89,7 +92,9 @@ def targets(records: list[dict[str, Any]], task: str) -> np.ndarray:
     return np.asarray([r[task] for r in records], dtype=object if task != "reactive" else bool)
 
 
-def _observations(processed: list[Any], records: list[dict[str, Any]], rng: np.random.Generator, dropout: float) -> list[Observation]:
+def _observations(
+    processed: list[Any], records: list[dict[str, Any]], rng: np.random.Generator, dropout: float
+) -> list[Observation]:
     hide_channel = rng.random(len(records)) < dropout
     hide_platform = rng.random(len(records)) < dropout
     return [
@@ -118,19 +123,32 @@ def cross_validate(
         ).fit([observations[i] for i in train_idx])
         x_train = vectorizer.transform([observations[i] for i in train_idx])
         x_val = vectorizer.transform([observations[i] for i in val_idx])
-        for task in TASKS:
-            xt, xv = (x_train, x_val)
-            if task == "platform":
-                xt, xv = vectorizer.without_platform(x_train), vectorizer.without_platform(x_val)
-            for name in config.families:
-                for index, candidate in enumerate(families[name].candidates()):
-                    model = clone(candidate).fit(xt, ys[task][train_idx])
-                    predicted = model.predict(xv)
-                    key = (name, index)
-                    scores[task].setdefault(key, []).append(
-                        f1_score(ys[task][val_idx], predicted, average="macro")
-                    )
-                    oof[task].setdefault(key, np.empty(len(records), dtype=ys[task].dtype))[val_idx] = predicted
+        matrices = {
+            task: (vectorizer.without_platform(x_train), vectorizer.without_platform(x_val))
+            if task == "platform"
+            else (x_train, x_val)
+            for task in TASKS
+        }
+        jobs = [
+            (task, name, index, candidate)
+            for task in TASKS
+            for name in config.families
+            for index, candidate in enumerate(families[name].candidates())
+        ]
+
+        def run(
+            job: tuple[str, str, int, Any], matrices: dict[str, Any] = matrices, train_idx: np.ndarray = train_idx
+        ) -> np.ndarray:
+            task, _, _, candidate = job
+            xt, xv = matrices[task]
+            return clone(candidate).fit(xt, ys[task][train_idx]).predict(xv)
+
+        # The solvers spend their time in NumPy and SciPy, which release the GIL, so threads use every core.
+        with ThreadPoolExecutor(max_workers=config.n_jobs) as pool:
+            for (task, name, index, _), predicted in zip(jobs, pool.map(run, jobs), strict=True):
+                key = (name, index)
+                scores[task].setdefault(key, []).append(f1_score(ys[task][val_idx], predicted, average="macro"))
+                oof[task].setdefault(key, np.empty(len(records), dtype=ys[task].dtype))[val_idx] = predicted
     reports = {}
     for task in TASKS:
         best = max(scores[task], key=lambda key: (np.mean(scores[task][key]), -key[1]))
@@ -158,7 +176,10 @@ def cross_validate(
 
 
 def fit_engine(
-    processed: list[Any], records: list[dict[str, Any]], reports: dict[str, TaskReport], config: TrainingConfig,
+    processed: list[Any],
+    records: list[dict[str, Any]],
+    reports: dict[str, TaskReport],
+    config: TrainingConfig,
     text_pipeline: TextPipeline,
 ) -> Engine:
     """Fit the vectoriser and the chosen, calibrated model of each label on all data."""
@@ -175,9 +196,7 @@ def fit_engine(
         estimator = clone(families[report.chosen].estimator).set_params(**report.chosen_params)
         x = vectorizer.without_platform(matrix) if task == "platform" else matrix
         models[task] = calibrated(estimator, folds=config.folds).fit(x, targets(records, task))
-    return Engine(
-        text_pipeline=text_pipeline, vectorizer=vectorizer, models=models, review_margin=config.review_margin
-    )
+    return Engine(text_pipeline=text_pipeline, vectorizer=vectorizer, models=models, review_margin=config.review_margin)
 
 
 def check_training_data(records: list[dict[str, Any]], config: TrainingConfig) -> None:
@@ -198,7 +217,9 @@ def check_training_data(records: list[dict[str, Any]], config: TrainingConfig) -
             )
 
 
-def train(*, data: Path = TRAINING_DATA, output: Path | None = None, config: TrainingConfig | None = None) -> TrainingResult:
+def train(
+    *, data: Path = TRAINING_DATA, output: Path | None = None, config: TrainingConfig | None = None
+) -> TrainingResult:
     """Train all label models on a labelled corpus and (with `output`) save the artefact.
 
     Example:
@@ -210,7 +231,9 @@ def train(*, data: Path = TRAINING_DATA, output: Path | None = None, config: Tra
     check_training_data(records, config)
     text_pipeline = TextPipeline()
     processed = text_pipeline.process_many([r["text"] for r in records])
-    language_accuracy = float(np.mean([p.lang == r.get("lang", p.lang) for p, r in zip(processed, records, strict=True)]))
+    language_accuracy = float(
+        np.mean([p.lang == r.get("lang", p.lang) for p, r in zip(processed, records, strict=True)])
+    )
     rng = np.random.default_rng(config.seed)
     observations = _observations(processed, records, rng, config.metadata_dropout)
     reports = cross_validate(observations, records, config)
@@ -236,7 +259,8 @@ def save_trained(result: TrainingResult, output: Path, records: list[dict[str, A
     output.mkdir(parents=True, exist_ok=True)
     extra = write_model_card(result, output, records)
     metrics = {
-        task: {"chosen": r.chosen, "params": r.chosen_params, **r.families[r.chosen]} for task, r in result.reports.items()
+        task: {"chosen": r.chosen, "params": r.chosen_params, **r.families[r.chosen]}
+        for task, r in result.reports.items()
     }
     manifest = {
         "name": output.name,

@@ -8,18 +8,59 @@ import numpy as np
 
 from webcare_nlp.text.pipeline import HANDLE, ProcessedText
 
-POSITIVE_EMOJI = frozenset(
-    "😀😃😄😁😆😊🙂😍🥰😘❤💕💖💙💚💛🧡💜👍👏🙏🎉🥳😎🤩✨💯🌟⭐🙌☺🤗😇💪🍀🌞😌"
-) | {":)", ":-)", ":D", ":-D", ";)", ";-)", "<3", ":p", ":P"}
-NEGATIVE_EMOJI = frozenset(
-    "😡😠🤬😤😢😭😞😔😟😩😫🙄😒💩👎😑🤦😱😓😖😣💔😕🤯😬🥵🤢🤮😪⚠🥶"
-) | {":(", ":-(", ":'(", ":/", ":-/", ">:("}
+POSITIVE_EMOJI = frozenset("😀😃😄😁😆😊🙂😍🥰😘❤💕💖💙💚💛🧡💜👍👏🙏🎉🥳😎🤩✨💯🌟⭐🙌☺🤗😇💪🍀🌞😌") | {
+    ":)",
+    ":-)",
+    ":D",
+    ":-D",
+    ";)",
+    ";-)",
+    "<3",
+    ":p",
+    ":P",
+}
+NEGATIVE_EMOJI = frozenset("😡😠🤬😤😢😭😞😔😟😩😫🙄😒💩👎😑🤦😱😓😖😣💔😕🤯😬🥵🤢🤮😪⚠🥶") | {
+    ":(",
+    ":-(",
+    ":'(",
+    ":/",
+    ":-/",
+    ">:(",
+}
 NEGATIONS = frozenset(
-    "niet geen nooit nergens niks niets noch nimmer not no never nothing nobody none cannot can't won't don't"
-    " doesn't didn't isn't wasn't aren't haven't hasn't n't".split()
+    [
+        "niet",
+        "geen",
+        "nooit",
+        "nergens",
+        "niks",
+        "niets",
+        "noch",
+        "nimmer",
+        "not",
+        "no",
+        "never",
+        "nothing",
+        "nobody",
+        "none",
+        "cannot",
+        "can't",
+        "won't",
+        "don't",
+        "doesn't",
+        "didn't",
+        "isn't",
+        "wasn't",
+        "aren't",
+        "haven't",
+        "hasn't",
+        "n't",
+    ]
 )
-SECOND_PERSON = frozenset("jullie u uw je jij jou your you you're julle gij ge".split())
-FIRST_PERSON = frozenset("ik mijn me mij mn m'n we wij ons onze i my me mine we our us".split())
+SECOND_PERSON = frozenset(["jullie", "u", "uw", "je", "jij", "jou", "your", "you", "you're", "julle", "gij", "ge"])
+FIRST_PERSON = frozenset(
+    ["ik", "mijn", "me", "mij", "mn", "m'n", "we", "wij", "ons", "onze", "i", "my", "me", "mine", "we", "our", "us"]
+)
 
 CUE_NAMES = (
     "question_mark",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,7 +31,7 @@ class Observation:
 def lemma_ngrams(processed: ProcessedText) -> list[str]:
     """Folded lemma unigrams and bigrams, punctuation left out of bigrams."""
     lemmas = [fold_diacritics(lemma) for lemma in processed.lemmas if lemma not in _SKIP_IN_NGRAMS]
-    return lemmas + [f"{a} {b}" for a, b in zip(lemmas, lemmas[1:], strict=False)]
+    return lemmas + [f"{a} {b}" for a, b in pairwise(lemmas)]
 
 
 def _identity(items: list[str]) -> list[str]:

@@ -46,7 +46,10 @@ _CONTEXT_CODES: list[tuple[str, str]] = [
         r"(?:klant|relatie|abonnee|contract|lid|pas)(?:nummer|nr\.?)|customer\s*(?:number|no\.?|id)"
         r"|account\s*(?:number|no\.?)",
     ),
-    ("policy_number", r"polis(?:nummer|nr\.?)?|policy\s*(?:number|no\.?)?|schade(?:nummer|nr\.?)|dossier(?:nummer|nr\.?)"),
+    (
+        "policy_number",
+        r"polis(?:nummer|nr\.?)?|policy\s*(?:number|no\.?)?|schade(?:nummer|nr\.?)|dossier(?:nummer|nr\.?)",
+    ),
     (
         "tracking_code",
         r"track\s*(?:&|and|en)?\s*trace(?:\s*code)?|tracking\s*(?:code|number|nr\.?|nummer)?|trackingcode"
@@ -79,12 +82,20 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ],
     (
         "phone",
+        re.compile(r"(?<![\w+])(?:(?:\+|00)3[12][ -]?(?:\(0\)[ -]?)?\d|0\d)(?:[ -]?\d){7,9}(?![\w-])"),
+    ),
+    (
+        "bsn",
         re.compile(
-            r"(?<![\w+])(?:(?:\+|00)3[12][ -]?(?:\(0\)[ -]?)?\d|0\d)(?:[ -]?\d){7,9}(?![\w-])"
+            r"(?i)\b(?:bsn|burgerservicenummer|sofinummer)\s*(?:is|:)?\s*(?P<value>\d{3}\.?\d{2}\.?\d{2}\.?\d{2}|\d{9})\b"
         ),
     ),
-    ("bsn", re.compile(r"(?i)\b(?:bsn|burgerservicenummer|sofinummer)\s*(?:is|:)?\s*(?P<value>\d{3}\.?\d{2}\.?\d{2}\.?\d{2}|\d{9})\b")),
-    ("postcode", re.compile(r"(?<![\w-])[1-9]\d{3}[ ]?(?!SA|SD|SS)[A-Z]{2}(?:[ ,]{1,2}\d{1,5}(?:[ -]?[a-zA-Z](?![\w]))?)?(?![\w-])")),
+    (
+        "postcode",
+        re.compile(
+            r"(?<![\w-])[1-9]\d{3}[ ]?(?!SA|SD|SS)[A-Z]{2}(?:[ ,]{1,2}\d{1,5}(?:[ -]?[a-zA-Z](?![\w]))?)?(?![\w-])"
+        ),
+    ),
     # Hash-prefixed or letter-prefixed codes are order numbers even without a keyword: "#SH-4482913".
     (
         "order_number",
@@ -94,7 +105,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     # A bare six-character code of capitals and digits is what airlines and tour operators print.
-    ("booking_code", re.compile(r"(?<![\w-])(?=[A-Z0-9]{6}(?![\w-]))(?=[A-Z]*\d)(?=(?:\d*[A-Z]){3})[A-Z0-9]{6}(?![\w-])")),
+    (
+        "booking_code",
+        re.compile(r"(?<![\w-])(?=[A-Z0-9]{6}(?![\w-]))(?=[A-Z]*\d)(?=(?:\d*[A-Z]){3})[A-Z0-9]{6}(?![\w-])"),
+    ),
 ]
 
 

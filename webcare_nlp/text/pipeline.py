@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from webcare_nlp.text.language import LanguageIdentifier
@@ -42,7 +42,7 @@ class ProcessedText:
         return fold_diacritics(" ".join(self.tokens))
 
 
-@lru_cache(maxsize=None)
+@cache
 def build_nlp(lang: str) -> Any:
     """A blank spaCy pipeline with the lookup lemmatizer and tokenizer rules for social media."""
     import spacy
@@ -50,10 +50,11 @@ def build_nlp(lang: str) -> Any:
 
     nlp = spacy.blank(lang)
     # Keep hashtags whole ("#fail" is one token), so they can be told apart from a stray "#".
-    prefixes = [prefix for prefix in nlp.Defaults.prefixes if prefix != "#"]
-    nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
+    prefixes = [prefix for prefix in nlp.Defaults.prefixes or () if prefix != "#"]
+    tokenizer: Any = nlp.tokenizer
+    tokenizer.prefix_search = compile_prefix_regex(prefixes).search
     for placeholder in PLACEHOLDERS.values():
-        nlp.tokenizer.add_special_case(placeholder, [{"ORTH": placeholder}])
+        tokenizer.add_special_case(placeholder, [{"ORTH": placeholder}])
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()
     return nlp
@@ -143,5 +144,3 @@ class TextPipeline:
             n_urls=urls,
             n_upper_words=upper,
         )
-
-
