@@ -13,7 +13,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from webcare_nlp.features.cues import CUE_NAMES, cue_matrix
 from webcare_nlp.schema import CHANNELS, PLATFORMS
-from webcare_nlp.text.normalize import fold_diacritics
 from webcare_nlp.text.pipeline import ProcessedText
 
 _SKIP_IN_NGRAMS = frozenset({",", ".", ":", ";", "(", ")", '"', "'", "-"})
@@ -29,8 +28,8 @@ class Observation:
 
 
 def lemma_ngrams(processed: ProcessedText) -> list[str]:
-    """Folded lemma unigrams and bigrams, punctuation left out of bigrams."""
-    lemmas = [fold_diacritics(lemma) for lemma in processed.lemmas if lemma not in _SKIP_IN_NGRAMS]
+    """Lemma unigrams and bigrams, punctuation left out."""
+    lemmas = [lemma for lemma in processed.lemmas if lemma not in _SKIP_IN_NGRAMS]
     return lemmas + [f"{a} {b}" for a, b in pairwise(lemmas)]
 
 

@@ -94,6 +94,8 @@ def expand_abbreviations(text: str, table: dict[str, str] | None = None) -> str:
 
 def fold_diacritics(text: str) -> str:
     """Remove diacritics: "financiële" becomes "financiele"."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

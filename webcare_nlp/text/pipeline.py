@@ -35,11 +35,8 @@ class ProcessedText:
 
     @property
     def feature_text(self) -> str:
-        """Space-joined tokens without diacritics: the input of the character n-grams.
-
-        Folding diacritics on both sides makes "financiele" and "financiële" one feature.
-        """
-        return fold_diacritics(" ".join(self.tokens))
+        """Space-joined tokens (already without diacritics): the input of the character n-grams."""
+        return " ".join(self.tokens)
 
 
 @cache
@@ -97,7 +94,8 @@ class TextPipeline:
             idx = [i for i, lang in enumerate(final_langs) if (lang if lang in SPACY_LANGS else "nl") == spacy_lang]
             if not idx:
                 continue
-            prepared = [normalize(masked[i], spacy_lang) for i in idx]
+            # Folding diacritics before spaCy makes "financiele" and "financiële" one token everywhere.
+            prepared = [fold_diacritics(normalize(masked[i], spacy_lang)) for i in idx]
             docs = build_nlp(spacy_lang).pipe(prepared, batch_size=self.batch_size)
             for i, doc in zip(idx, docs, strict=True):
                 results[i] = self._from_doc(doc, texts[i], masked[i], final_langs[i], entities[i])
