@@ -18,7 +18,11 @@ from webcare_nlp.engine import Engine
 
 
 def analyse(engine: Engine, records: list[dict]) -> list[dict]:
-    messages = [schema.check_message({"text": r["text"]}, default_id=str(i)) for i, r in enumerate(records)]
+    # The sets' own channel and platform are passed as an inbox would give them.
+    fields = ("text", "channel", "platform")
+    messages = [
+        schema.check_message({k: r[k] for k in fields if k in r}, default_id=str(i)) for i, r in enumerate(records)
+    ]
     return engine.analyze_many(messages)
 
 

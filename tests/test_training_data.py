@@ -8,7 +8,14 @@ from collections import Counter, defaultdict
 import pytest
 
 from webcare_nlp import schema
-from webcare_nlp.dataset import PROJECT_ROOT, TRAINING_DATA, load_labelled, near_duplicate_rate, validate_labelled
+from webcare_nlp.dataset import (
+    PROJECT_ROOT,
+    TRAINING_DATA,
+    load_labelled,
+    near_duplicate_pairs,
+    near_duplicate_rate,
+    validate_labelled,
+)
 from webcare_nlp.records import read_jsonl_records
 
 PLACEHOLDERS = {
@@ -123,3 +130,16 @@ def test_datasheet_counts_match_a_recount():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_message_is_a_near_duplicate_of_the_evaluation_sets(corpus):
+    shared = PROJECT_ROOT.parent / "shared" / "data"
+    files = [shared / "devset" / "messages.jsonl", *sorted((shared / "real").glob("*messages*.jsonl"))]
+    files = [f for f in files if f.exists()]
+    if not files:
+        pytest.skip("../shared/data/ is not here")
+    evaluation = [r["text"] for f in files for r in read_jsonl_records(f)]
+    ours = [r["text"] for r in corpus]
+    pairs = near_duplicate_pairs(ours + evaluation, threshold=0.6)
+    crossing = [(i, j) for i, j, _ in pairs if i < len(ours) <= j and len(ours[i]) > 20]
+    assert crossing == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from functools import cache
+from importlib import resources
 
 import numpy as np
 
@@ -62,6 +64,41 @@ FIRST_PERSON = frozenset(
     ["ik", "mijn", "me", "mij", "mn", "m'n", "we", "wij", "ons", "onze", "i", "my", "me", "mine", "we", "our", "us"]
 )
 
+NEGATION_WINDOW = 3
+
+
+@cache
+def polarity_lexicon() -> dict[str, int]:
+    """The shipped polarity lexicon: word or phrase (folded, lower case) to +1 or -1."""
+    text = resources.files("webcare_nlp.features").joinpath("data/polarity.txt").read_text(encoding="utf-8")
+    lexicon = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            sign, phrase = line.split(" ", 1)
+            lexicon[phrase.strip()] = 1 if sign == "+" else -1
+    return lexicon
+
+
+def polarity_counts(tokens: list[str]) -> tuple[int, int]:
+    """Positive and negative lexicon hits; a negation up to three tokens before a hit flips it."""
+    lexicon = polarity_lexicon()
+    positive = negative = 0
+    for i in range(len(tokens)):
+        for n in (3, 2, 1):
+            phrase = " ".join(tokens[i : i + n])
+            sign = lexicon.get(phrase)
+            if sign is None:
+                continue
+            if any(t in NEGATIONS for t in tokens[max(0, i - NEGATION_WINDOW) : i]):
+                sign = -sign
+            if sign > 0:
+                positive += 1
+            else:
+                negative += 1
+            break
+    return positive, negative
+
+
 CUE_NAMES = (
     "question_mark",
     "exclamations",
@@ -79,6 +116,8 @@ CUE_NAMES = (
     "first_person",
     "english",
     "signature",
+    "positive_words",
+    "negative_words",
 )
 
 
@@ -104,6 +143,7 @@ def cue_vector(processed: ProcessedText) -> list[float]:
             first = 1
         elif token.startswith("^") and 2 <= len(token) <= 5:
             signature = 1
+    positive_words, negative_words = polarity_counts(tokens)
     return [
         min(questions, 2) / 2,
         min(exclaims, 3) / 3,
@@ -121,6 +161,8 @@ def cue_vector(processed: ProcessedText) -> list[float]:
         float(first),
         1.0 if processed.lang == "en" else 0.0,
         float(signature),
+        min(positive_words, 3) / 3,
+        min(negative_words, 3) / 3,
     ]
 
 

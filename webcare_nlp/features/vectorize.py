@@ -12,6 +12,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
 from webcare_nlp.features.cues import CUE_NAMES, cue_matrix
+from webcare_nlp.errors import ModelError
 from webcare_nlp.schema import CHANNELS, PLATFORMS
 from webcare_nlp.text.pipeline import ProcessedText
 
@@ -90,6 +91,7 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
             dtype=np.float32,
         ).fit([o.processed.feature_text for o in observations])
         self.meta_names_ = [f"channel={c}" for c in CHANNELS] + [f"platform={p}" for p in PLATFORMS]
+        self.cue_names_ = list(CUE_NAMES)
         n_text = len(self.word_vectorizer_.vocabulary_) + len(self.char_vectorizer_.vocabulary_) + len(CUE_NAMES)
         # Columns the platform model must not see, since it predicts exactly that.
         self.platform_columns_ = np.arange(n_text + len(CHANNELS), n_text + len(CHANNELS) + len(PLATFORMS))
@@ -109,6 +111,11 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
 
     def transform(self, observations: list[Observation]) -> sp.csr_matrix:
         check_is_fitted(self, "char_vectorizer_")
+        if self.cue_names_ != list(CUE_NAMES):
+            raise ModelError(
+                "This model was trained with other feature cues than this version of webcare-nlp computes; "
+                "retrain it with 'webcare train'."
+            )
         processed = [o.processed for o in observations]
         blocks = [
             self.word_vectorizer_.transform([lemma_ngrams(p) for p in processed]),
