@@ -11,8 +11,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from webcare_nlp.features.cues import CUE_NAMES, cue_matrix
 from webcare_nlp.errors import ModelError
+from webcare_nlp.features.cues import CUE_NAMES, cue_matrix
 from webcare_nlp.schema import CHANNELS, PLATFORMS
 from webcare_nlp.text.pipeline import ProcessedText
 
