@@ -49,7 +49,7 @@ def model_families(random_state: int) -> dict[str, ModelFamily]:
         "linear_svc": ModelFamily(
             "linear_svc",
             LinearSVC(class_weight="balanced", random_state=random_state),
-            {"C": [0.1, 0.3, 1.0]},
+            {"C": [0.3, 1.0, 3.0]},
         ),
         "complement_nb": ModelFamily("complement_nb", ComplementNB(), {"alpha": [0.1, 0.3, 1.0]}),
         "sgd": ModelFamily(
