@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,10 +85,6 @@ def data_hash(data: Path) -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-def label_counts(records: list[dict[str, Any]], field: str) -> dict[str, int]:
-    return dict(sorted(Counter(str(r.get(field)) for r in records).items()))
 
 
 def _five_grams(text: str) -> set[str]:

@@ -15,19 +15,6 @@ class ModelError(WebcareError):
     """A model artefact that is missing, tampered with or incompatible."""
 
 
-class LibraryError(WebcareError, ValueError):
-    """A template, article or history file that cannot be used."""
-
-
-class MissingDependency(WebcareError, ImportError):
-    """An optional dependency is needed for this feature."""
-
-    def __init__(self, package: str, extra: str) -> None:
-        super().__init__(
-            f"This needs the optional package '{package}'. Install it with: pip install 'webcare-nlp[{extra}]'"
-        )
-
-
 # Limits shared by every entry point, so that the CLI, batch and API agree.
 MAX_TEXT_CHARS = 20_000
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from webcare_nlp import schema
-from webcare_nlp.errors import InputError, WebcareError
+from webcare_nlp.errors import InputError
 
 # A line longer than this is not a social media message; it is rejected without parsing it whole.
 MAX_LINE_BYTES = 1_000_000
@@ -79,10 +79,3 @@ def read_jsonl_records(path: Path) -> list[dict[str, Any]]:
     except OSError as exc:
         raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
     return records
-
-
-def check_readable(path: Path) -> None:
-    if not Path(path).exists():
-        raise WebcareError(f"No such file: {path}")
-    if Path(path).is_dir():
-        raise WebcareError(f"{path} is a folder; give a file.")
