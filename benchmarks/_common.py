@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from webcare_nlp.dataset import PROJECT_ROOT
+from webcare_nlp.records import read_jsonl_records
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 DEVSET = SHARED_DATA / "devset" / "messages.jsonl"
@@ -13,8 +13,7 @@ REAL = SHARED_DATA / "real"
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    return read_jsonl_records(path)
 
 
 def require(path: Path) -> bool:

@@ -61,6 +61,17 @@ def test_score_loses_no_line(tmp_path):
     assert [r["id"] for r in scored] == ["a", "10"]
     assert sorted(r["line"] for r in rejects) == [2, 3, 4, 5, 6, 7, 8, 9, 11]
     assert all(r["reason"] for r in rejects)
+    by_line = {r["line"]: r["raw"] for r in rejects}
+    assert by_line[5] == '{"text": "\\xff\\xfe invalid utf-8"}'  # bytes kept as escapes
+    assert len(by_line[9]) == len(lines[8])  # the over-long line is kept whole
+
+
+def test_evaluate_names_the_line_of_a_bad_record(tmp_path):
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text('{"text": "top!", "sentiment": "positive"}\n{"sentiment": "negative"}\n')
+    result = runner.invoke(app, ["evaluate", str(labelled)])
+    assert result.exit_code == 2
+    assert "labelled.jsonl:2:" in result.output and "no 'text'" in result.output
 
 
 def test_score_output_problems_are_clear(tmp_path):

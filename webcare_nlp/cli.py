@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -24,7 +24,7 @@ ModelOption = Annotated[
 ]
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=2)
 
@@ -43,7 +43,6 @@ def _read_text(text: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         fail("standard input is not valid UTF-8 text.")
-        raise
 
 
 def _print_analysis(result: dict[str, Any]) -> None:
@@ -81,7 +80,6 @@ def analyze(
         result = _load_engine(model).analyze(_read_text(text), platform=platform, channel=channel)
     except WebcareError as exc:
         fail(str(exc))
-        return
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -113,7 +111,6 @@ def train(
             training.set_current(output)
     except WebcareError as exc:
         fail(str(exc))
-        return
     typer.echo(f"trained on {result.n_messages} messages in {result.seconds:.1f} s -> {output}")
     for task, report in result.reports.items():
         typer.echo(f"  {task:10s} {report.chosen:14s} CV macro-F1 {report.families[report.chosen]['macro_f1']:.3f}")
@@ -141,7 +138,6 @@ def evaluate(
         written = evaluation.write_report(result, report) if report else None
     except WebcareError as exc:
         fail(str(exc))
-        return
     typer.echo(json.dumps(result.summary(), indent=2) if as_json else evaluation.render_text(result))
     if written:
         typer.echo(f"report written to {written}", err=True)
@@ -167,7 +163,6 @@ def score(
         summary = score_file(_load_engine(model), source, output, overwrite=overwrite, chunk_size=chunk_size)
     except WebcareError as exc:
         fail(str(exc))
-        return
     typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False), err=True)
 
 

@@ -45,6 +45,10 @@ class Engine:
         self.models = models
         self.review_margin = review_margin
         self.manifest = manifest or {}
+        # Class names and columns are looked up once here, not for every message.
+        self._classes = {name: [str(c) for c in models[name].classes_] for name in ("intent", "sentiment")}
+        self._reactive_column = list(models["reactive"].classes_).index(True)
+        self._consumer_column = list(models["platform"].classes_).index("consumer")
 
     # -- persistence -------------------------------------------------------------------------------
     def components(self) -> dict[str, Any]:
@@ -86,28 +90,29 @@ class Engine:
             Observation(p, m.get("channel"), m.get("platform")) for p, m in zip(processed, messages, strict=True)
         ]
         matrix = self.vectorizer.transform(observations)
-        probabilities = {name: self.models[name].predict_proba(matrix) for name in ("intent", "sentiment", "reactive")}
+        probabilities = {name: self.models[name].predict_proba(matrix) for name in ("intent", "sentiment")}
+        reactive = self.models["reactive"].predict_proba(matrix)[:, self._reactive_column]
         need_platform = [i for i, m in enumerate(messages) if not m.get("platform")]
         consumer = np.zeros(len(messages))
         if need_platform:
-            platform_model = self.models["platform"]
             rows = self.vectorizer.without_platform(matrix[need_platform])
-            column = list(platform_model.classes_).index("consumer")
-            consumer[need_platform] = platform_model.predict_proba(rows)[:, column]
+            consumer[need_platform] = self.models["platform"].predict_proba(rows)[:, self._consumer_column]
         return [
-            self._result(message, item, consumer[i], {k: v[i] for k, v in probabilities.items()})
+            self._result(message, item, float(reactive[i]), consumer[i], {k: v[i] for k, v in probabilities.items()})
             for i, (message, item) in enumerate(zip(messages, processed, strict=True))
         ]
 
     def _result(
-        self, message: dict[str, Any], processed: Any, consumer_probability: float, rows: dict[str, np.ndarray]
+        self,
+        message: dict[str, Any],
+        processed: Any,
+        reactive_probability: float,
+        consumer_probability: float,
+        rows: dict[str, np.ndarray],
     ) -> dict[str, Any]:
-        intent_classes = self.models["intent"].classes_
-        sentiment_classes = self.models["sentiment"].classes_
-        reactive_classes = list(self.models["reactive"].classes_)
-        intent = str(intent_classes[int(np.argmax(rows["intent"]))])
-        sentiment = str(sentiment_classes[int(np.argmax(rows["sentiment"]))])
-        reactive_probability = float(rows["reactive"][reactive_classes.index(True)])
+        intent_classes, sentiment_classes = self._classes["intent"], self._classes["sentiment"]
+        intent = intent_classes[int(np.argmax(rows["intent"]))]
+        sentiment = sentiment_classes[int(np.argmax(rows["sentiment"]))]
         platform = decide_platform(
             given=message.get("platform"), channel=message.get("channel"), consumer_probability=consumer_probability
         )

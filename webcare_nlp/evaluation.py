@@ -96,10 +96,13 @@ def evaluate(engine: Engine, records: list[dict[str, Any]], *, source: str = "")
     if not records:
         raise InputError(f"{source or 'The file'} has no labelled messages to evaluate.")
     fields = ("text", "channel", "platform", "lang", "company", "id")
-    messages = [
-        schema.check_message({k: r.get(k) for k in fields if k in r}, default_id=str(i))
-        for i, r in enumerate(records, start=1)
-    ]
+    messages = []
+    for i, record in enumerate(records, start=1):
+        line = record.get("_line", i)
+        try:
+            messages.append(schema.check_message({k: record[k] for k in fields if k in record}, default_id=str(line)))
+        except InputError as exc:
+            raise InputError(f"{source or 'line'}:{line}: {exc}") from exc
     for message in messages:
         message["lang"] = None  # the engine detects the language, as it must in production
     results = engine.analyze_many(messages)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import warnings
 from pathlib import Path
@@ -145,8 +146,6 @@ def resolve_model_dir(model: str | Path | None = None) -> Path:
 
     The environment variable WEBCARE_MODEL overrides the default.
     """
-    import os
-
     if model is None:
         model = os.environ.get("WEBCARE_MODEL") or None
     if model is None:

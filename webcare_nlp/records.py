@@ -17,7 +17,7 @@ MAX_LINE_BYTES = 1_000_000
 
 @dataclass(frozen=True)
 class Reject:
-    """A line that could not be used: where it was, why, and the raw line (as text) to fix it."""
+    """A line that could not be used: where it was, why, and the whole raw line to fix it."""
 
     line: int
     reason: str
@@ -27,26 +27,27 @@ class Reject:
         return {"line": self.line, "reason": self.reason, "raw": self.raw}
 
 
-def _raw_preview(raw: bytes) -> str:
-    return raw[:2000].decode("utf-8", errors="replace").rstrip("\r\n")
+def _raw_text(raw: bytes) -> str:
+    """The whole line as text; bytes that are not UTF-8 become \\x escapes, so nothing is lost."""
+    return raw.decode("utf-8", errors="backslashreplace").rstrip("\r\n")
 
 
 def parse_jsonl_line(raw: bytes, line_no: int) -> dict[str, Any] | Reject:
     """One JSON Lines line as a validated message, or a Reject saying what is wrong with it."""
     if len(raw) > MAX_LINE_BYTES:
-        return Reject(line_no, f"line is {len(raw):,} bytes, over the {MAX_LINE_BYTES:,}-byte limit", _raw_preview(raw))
+        return Reject(line_no, f"line is {len(raw):,} bytes, over the {MAX_LINE_BYTES:,}-byte limit", _raw_text(raw))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Reject(line_no, f"not valid UTF-8 (byte {exc.start}): save the file as UTF-8", _raw_preview(raw))
+        return Reject(line_no, f"not valid UTF-8 (byte {exc.start}): save the file as UTF-8", _raw_text(raw))
     try:
         record = json.loads(text)
     except json.JSONDecodeError as exc:
-        return Reject(line_no, f"not valid JSON: {exc.msg} at column {exc.colno}", _raw_preview(raw))
+        return Reject(line_no, f"not valid JSON: {exc.msg} at column {exc.colno}", _raw_text(raw))
     try:
         return schema.check_message(record, default_id=str(line_no))
     except InputError as exc:
-        return Reject(line_no, str(exc), _raw_preview(raw))
+        return Reject(line_no, str(exc), _raw_text(raw))
 
 
 def iter_jsonl(stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | Reject]]:

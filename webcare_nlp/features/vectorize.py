@@ -99,7 +99,7 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
         return self
 
     def _meta(self, observations: list[Observation]) -> sp.csr_matrix:
-        index = {name: i for i, name in enumerate(self.meta_names_)}
+        index = {name: i for i, name in enumerate(self.meta_names_)}  # once per batch, 13 entries
         rows, cols = [], []
         for row, o in enumerate(observations):
             for name in (f"channel={o.channel}", f"platform={o.platform}"):
