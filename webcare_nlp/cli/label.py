@@ -1,48 +1,15 @@
-"""The `webcare` command: argument handling only; each command calls one library function."""
+"""Commands that label messages and build or score the label models: analyze, train, evaluate, score."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
+from webcare_nlp.cli._app import ModelOption, app, fail, load_engine, read_text
 from webcare_nlp.errors import WebcareError
-
-app = typer.Typer(
-    help="webcare-nlp: label social-media customer messages and suggest replies, offline.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-ModelOption = Annotated[
-    str | None,
-    typer.Option("--model", help="Model folder or name under models/ (default: models/CURRENT)."),
-]
-
-
-def fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=2)
-
-
-def _load_engine(model: str | None) -> Any:
-    from webcare_nlp.engine import Engine
-
-    return Engine.load(model)
-
-
-def _read_text(text: str) -> str:
-    if text != "-":
-        return text
-    raw = sys.stdin.buffer.read()
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        fail("standard input is not valid UTF-8 text.")
 
 
 def _print_analysis(result: dict[str, Any]) -> None:
@@ -77,7 +44,7 @@ def analyze(
         webcare analyze "@SkyHop mijn koffer is nog steeds niet terecht!! 😡" --channel twitter
     """
     try:
-        result = _load_engine(model).analyze(_read_text(text), platform=platform, channel=channel)
+        result = load_engine(model).analyze(read_text(text), platform=platform, channel=channel)
     except WebcareError as exc:
         fail(str(exc))
     if as_json:
@@ -134,7 +101,7 @@ def evaluate(
 
     try:
         records = read_jsonl_records(file)
-        result = evaluation.evaluate(_load_engine(model), records, source=str(file))
+        result = evaluation.evaluate(load_engine(model), records, source=str(file))
         written = evaluation.write_report(result, report) if report else None
     except WebcareError as exc:
         fail(str(exc))
@@ -160,11 +127,7 @@ def score(
     from webcare_nlp.batch import score_file
 
     try:
-        summary = score_file(_load_engine(model), source, output, overwrite=overwrite, chunk_size=chunk_size)
+        summary = score_file(load_engine(model), source, output, overwrite=overwrite, chunk_size=chunk_size)
     except WebcareError as exc:
         fail(str(exc))
     typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False), err=True)
-
-
-if __name__ == "__main__":
-    app()

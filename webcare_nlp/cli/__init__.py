@@ -1,0 +1,12 @@
+"""The `webcare` command: argument handling only; each command calls one library function.
+
+Each module registers its commands on the shared typer `app`.
+"""
+
+from webcare_nlp.cli import label  # noqa: F401  (registers the commands)
+from webcare_nlp.cli._app import app
+
+__all__ = ["app"]
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,41 @@
+"""The typer app and the helpers every command module shares."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+app = typer.Typer(
+    help="webcare-nlp: label social-media customer messages and suggest replies, offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", help="Model folder or name under models/ (default: models/CURRENT)."),
+]
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def load_engine(model: str | None) -> Any:
+    from webcare_nlp.engine import Engine
+
+    return Engine.load(model)
+
+
+def read_text(text: str) -> str:
+    if text != "-":
+        return text
+    raw = sys.stdin.buffer.read()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        fail("standard input is not valid UTF-8 text.")

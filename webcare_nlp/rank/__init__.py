@@ -1,0 +1,1 @@
+"""Reply suggestions: load template and article libraries, rank them for a message, fill them in."""

@@ -1,0 +1,1 @@
+"""FAQ topic discovery: cluster recurring questions, label them, follow them over time."""
