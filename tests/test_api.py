@@ -1,0 +1,207 @@
+"""The HTTP API with FastAPI's TestClient: every endpoint and every error code."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from webcare_nlp.api.app import create_app
+from webcare_nlp.api.settings import Settings
+
+CONTRACT = {
+    "id",
+    "lang",
+    "intent",
+    "intent_scores",
+    "sentiment",
+    "sentiment_scores",
+    "reactive",
+    "reactive_probability",
+    "platform",
+    "platform_inferred",
+    "reply_expected",
+    "reply_reason",
+    "topic",
+    "topic_label",
+    "suggestions",
+}
+
+
+class FakeEngine:
+    """A stand-in engine for the paths that do not need a model: slow calls, topics."""
+
+    def __init__(self, *, delay: float = 0.0, topics: list[dict[str, Any]] | None = None) -> None:
+        self.manifest = {"name": "fake", "labels": {}, "path": "/secret/place"}
+        self.delay = delay
+        self._topics = topics
+
+    def analyze_many(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        time.sleep(self.delay)
+        return [{"id": m["id"], "masked_text": m["text"], "intent": "question"} for m in messages]
+
+    def topics(self) -> list[dict[str, Any]]:
+        return self._topics or []
+
+
+def make_client(tmp_path: Path, engine: Any, **settings: Any) -> TestClient:
+    return TestClient(create_app(Settings(database=tmp_path / "feedback.sqlite3", **settings), engine=engine))
+
+
+@pytest.fixture(scope="module")
+def client(engine, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("api")
+    with make_client(folder, engine) as test_client:
+        yield test_client
+
+
+def test_analyze_returns_the_contract(client):
+    response = client.post("/analyze", json={"text": "@SkyHop mijn koffer is nog steeds kwijt!!", "channel": "twitter"})
+    assert response.status_code == 200
+    result = response.json()
+    assert set(result) >= CONTRACT
+    assert result["intent"] in result["intent_scores"]
+    assert isinstance(result["reply_reason"], str) and result["reply_reason"]
+
+
+def test_analyze_keeps_a_given_id_and_ignores_unknown_fields(client):
+    response = client.post("/analyze", json={"text": "Waar blijft mijn pakket?", "id": "m-42", "mood": "boos"})
+    assert response.status_code == 200 and response.json()["id"] == "m-42"
+
+
+def test_logs_hold_only_masked_text(client, caplog):
+    caplog.set_level(logging.INFO, logger="webcare_nlp.api")
+    text = "Bel me terug op 0612345678 of mail sanne.devries@example.nl, boeking K7PQ2R"
+    assert client.post("/analyze", json={"text": text}).status_code == 200
+    assert "{telefoon}" in caplog.text
+    for private in ("0612345678", "sanne.devries@example.nl"):
+        assert private not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/analyze", {}, "text"),
+        ("/analyze", {"text": ""}, "text"),
+        ("/analyze", {"text": "   "}, "text"),
+        ("/analyze", {"text": 42}, "text"),
+        ("/analyze", {"text": "nul\u0000byte"}, "text"),
+        ("/analyze", {"text": "x" * 20_001}, "text"),
+        ("/analyze", {"text": "hoi", "channel": "pigeon"}, "channel"),
+        ("/analyze", {"text": "hoi", "platform": "both"}, "platform"),
+        ("/suggest", {"text": "hoi", "top_k": 99}, "top_k"),
+        ("/score", {"messages": []}, "messages"),
+        ("/score", {"messages": [{"text": "hoi"}, {"text": ""}]}, "messages.1.text"),
+        ("/feedback", {"message_id": "m1", "suggestion_id": "t1", "action": "liked", "text": "hoi"}, "action"),
+        ("/feedback", {"message_id": "m1", "suggestion_id": "t1", "action": "edited", "text": "hoi"}, "final_text"),
+        ("/feedback", {"message_id": "m1", "action": "used", "text": "hoi"}, "suggestion_id"),
+    ],
+)
+def test_validation_errors_are_422_naming_the_field(client, path, body, field):
+    response = client.post(path, json=body)
+    assert response.status_code == 422
+    payload = response.json()
+    assert field in [d["field"] for d in payload["detail"]]
+    assert payload["error"].startswith(field) or f"; {field}:" in payload["error"]
+    assert "x" * 100 not in response.text  # the input is never echoed back
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"\xff\xfe\x00\x01", b"[1, 2, 3]", b""])
+def test_malformed_bodies_are_422(client, raw):
+    response = client.post("/analyze", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["error"]
+
+
+def test_score_keeps_order_and_ids(client):
+    texts = ["Waar blijft mijn pakket?", "Top geholpen door Ilse, dank!", "Kunnen jullie mijn abonnement opzeggen?"]
+    response = client.post("/score", json={"messages": [{"text": t} for t in texts]})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["id"] for r in results] == ["1", "2", "3"]
+    single = client.post("/analyze", json={"text": texts[1]}).json()
+    assert results[1]["intent"] == single["intent"]
+
+
+def test_score_is_bounded(tmp_path):
+    with make_client(tmp_path, FakeEngine(), max_batch=2) as small:
+        response = small.post("/score", json={"messages": [{"text": "a"}, {"text": "b"}, {"text": "c"}]})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "messages"
+
+
+def test_body_over_the_limit_is_413(tmp_path):
+    with make_client(tmp_path, FakeEngine(), max_body_bytes=1_000) as small:
+        declared = small.post("/analyze", json={"text": "x" * 2_000})
+        streamed = small.post(
+            "/analyze", content=iter([b'{"text": "', b"x" * 2_000, b'"}']), headers={"content-type": "application/json"}
+        )
+        fine = small.post("/analyze", json={"text": "x" * 100})
+    assert declared.status_code == 413 and "1,000 bytes" in declared.json()["detail"]
+    assert streamed.status_code == 413
+    assert fine.status_code == 200
+
+
+def test_slow_request_times_out_with_503(tmp_path):
+    with make_client(tmp_path, FakeEngine(delay=0.5), timeout_seconds=0.05) as slow:
+        response = slow.post("/analyze", json={"text": "hoi"})
+    assert response.status_code == 503 and "longer than" in response.json()["detail"]
+
+
+def test_bearer_token_guards_the_api_but_not_health_or_page(tmp_path):
+    with make_client(tmp_path, FakeEngine(), api_token="s3cret") as guarded:
+        assert guarded.post("/analyze", json={"text": "hoi"}).status_code == 401
+        wrong = guarded.post("/analyze", json={"text": "hoi"}, headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+        assert guarded.get("/version").status_code == 401
+        assert guarded.get("/topics").status_code == 401
+        right = guarded.post("/analyze", json={"text": "hoi"}, headers={"Authorization": "Bearer s3cret"})
+        assert right.status_code == 200
+        health = guarded.get("/health")
+        assert health.status_code == 200 and health.json()["token_required"] is True
+        assert guarded.get("/").status_code == 200
+
+
+def test_cors_is_off_by_default_and_on_when_configured(tmp_path):
+    preflight = {"Origin": "https://inbox.example", "Access-Control-Request-Method": "POST"}
+    with make_client(tmp_path, FakeEngine()) as closed:
+        assert "access-control-allow-origin" not in closed.options("/analyze", headers=preflight).headers
+    with make_client(tmp_path, FakeEngine(), cors_origins=["https://inbox.example"]) as open_:
+        response = open_.options("/analyze", headers=preflight)
+        assert response.headers["access-control-allow-origin"] == "https://inbox.example"
+
+
+def test_health_version_and_topics(client):
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["model"]
+    version = client.get("/version").json()
+    assert version["webcare_nlp"] and "intent" in version["model"]["labels"]
+    assert "path" not in version["model"] and version["model"]["files"]
+    topics = client.get("/topics").json()
+    assert isinstance(topics["topics"], list)
+    if not topics["topics"]:
+        assert "no topic model" in topics["note"]
+
+
+def test_topics_lists_the_engines_topics(tmp_path):
+    known = [{"id": "t07", "label": "bagage kwijt"}]
+    with make_client(tmp_path, FakeEngine(topics=known)) as with_topics:
+        assert with_topics.get("/topics").json() == {"topics": known, "note": None}
+        assert with_topics.get("/health").json()["topics"] is True
+
+
+def test_suggest_without_a_ranker_is_503(tmp_path):
+    with make_client(tmp_path, FakeEngine()) as plain:
+        response = plain.post("/suggest", json={"text": "Waar is mijn koffer?"})
+    assert response.status_code == 503 and "not available" in response.json()["detail"]
+
+
+def test_openapi_lists_every_endpoint(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/analyze", "/suggest", "/score", "/feedback", "/topics", "/health", "/version"):
+        assert path in paths
+    assert client.get("/docs").status_code == 200

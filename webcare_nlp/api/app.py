@@ -1,0 +1,125 @@
+"""`create_app(settings)`: the FastAPI app with its routers, limits, error handlers and the agents' page."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from webcare_nlp import __version__
+from webcare_nlp.api import page, routes_analysis, routes_feedback, routes_meta
+from webcare_nlp.api.security import BodyLimitMiddleware, TimeoutMiddleware, require_token
+from webcare_nlp.api.services import Services, load_engine
+from webcare_nlp.api.settings import Settings, get_settings
+from webcare_nlp.errors import ModelError, WebcareError
+
+log = logging.getLogger("webcare_nlp.api")
+
+DESCRIPTION = (
+    "Labels customer messages (intent, sentiment, reply expected and why) and ranks reply templates and "
+    "articles, offline. Bodies follow the contract of formats.md. The agents' page is at `/`."
+)
+
+
+def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
+    """Build the app; `engine` skips loading one (tests pass a loaded engine).
+
+    Example:
+        >>> app = create_app(Settings(), engine=my_engine)  # doctest: +SKIP
+        >>> uvicorn.run(app)  # doctest: +SKIP
+    """
+    settings = settings or get_settings()
+    services = Services(settings=settings, engine=engine if engine is not None else load_engine(settings))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        services.batcher.close()
+
+    app = FastAPI(title="webcare-nlp", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.services = services
+    app.dependency_overrides[get_settings] = lambda: settings
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(WebcareError, _webcare_error)
+
+    app.include_router(routes_meta.public)
+    protected = [Depends(require_token)]
+    for router in (routes_analysis.router, routes_feedback.router, routes_meta.router):
+        app.include_router(router, dependencies=protected)
+    app.include_router(page.router)
+    app.mount("/static", StaticFiles(directory=page.STATIC), name="static")
+
+    # Added last = outermost: the log sees every answer, the body limit acts before anything reads.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(TimeoutMiddleware, seconds=settings.timeout_seconds)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLogMiddleware)
+    return app
+
+
+def _field(loc: Any) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    """422 naming each bad field; the offending input is never echoed (it may be a whole message)."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = [
+        {
+            "field": _field(e.get("loc", ())),
+            "loc": list(e.get("loc", ())),
+            "msg": str(e.get("msg", "")).removeprefix("Value error, "),
+            "type": e.get("type"),
+        }
+        for e in errors
+    ]
+    summary = "; ".join(f"{d['field']}: {d['msg']}" for d in detail)
+    return JSONResponse({"error": summary, "detail": detail}, status_code=422)
+
+
+async def _webcare_error(_: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, ModelError):
+        return JSONResponse({"error": str(exc), "detail": str(exc)}, status_code=503)
+    return JSONResponse({"error": str(exc), "detail": [{"field": "body", "msg": str(exc)}]}, status_code=422)
+
+
+class RequestLogMiddleware:
+    """One log line per request: method, path, status and time; never a body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        finally:
+            ms = (time.perf_counter() - start) * 1000
+            log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, ms)

@@ -1,0 +1,28 @@
+"""POST /feedback: what the agent did with a suggestion, stored in SQLite for the ranker and training."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from starlette.concurrency import run_in_threadpool
+
+from webcare_nlp.api.schemas import FeedbackIn
+from webcare_nlp.api.security import mask_for_log
+from webcare_nlp.api.services import Services, get_services
+
+log = logging.getLogger("webcare_nlp.api")
+router = APIRouter(tags=["feedback"])
+
+
+@router.post("/feedback", status_code=201, summary="Record that a suggestion was used, edited or rejected")
+async def feedback(body: FeedbackIn, services: Annotated[Services, Depends(get_services)]) -> dict[str, Any]:
+    """Store the agent's action; used and edited replies feed the ranker's history, label corrections training."""
+    store = services.feedback_store()
+    fields = body.model_dump(exclude_none=True)
+    if body.labels is not None:
+        fields["labels"] = body.labels.model_dump(exclude_none=True)
+    record: dict[str, Any] = await run_in_threadpool(lambda: store.record(**fields))
+    log.info("feedback action=%s suggestion=%s", body.action, mask_for_log(body.suggestion_id, limit=80))
+    return record

@@ -1,0 +1,54 @@
+"""GET /health, /version and /topics: what the server runs and knows."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from webcare_nlp import __version__
+from webcare_nlp.api.services import Services, get_services
+
+public = APIRouter(tags=["meta"])
+router = APIRouter(tags=["meta"])
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+@public.get("/health", summary="Is the server up")
+def health(services: ServicesDep) -> dict[str, Any]:
+    """Always open (no token), for load balancers and the page: what this server can do."""
+    return {
+        "status": "ok",
+        "model": services.manifest().get("name"),
+        "suggestions": services.can_suggest,
+        "topics": bool(known_topics(services.engine)),
+        "token_required": bool(services.settings.api_token),
+    }
+
+
+@router.get("/version", summary="The versions and the model manifest")
+def version(services: ServicesDep) -> dict[str, Any]:
+    """The package version and the model's manifest (versions, labels, data hash, metrics, file hashes)."""
+    manifest = services.manifest()
+    manifest.pop("path", None)  # a server path is nobody's business
+    return {"webcare_nlp": __version__, "model": manifest}
+
+
+@router.get("/topics", summary="The FAQ topics the model knows")
+def topics(services: ServicesDep) -> dict[str, Any]:
+    """Each topic's id and label; an empty list (with a note) when the model has no topic model."""
+    found = known_topics(services.engine)
+    note = None if found else "This model has no topic model: messages get topic null."
+    return {"topics": found, "note": note}
+
+
+def known_topics(engine: Any) -> list[dict[str, Any]]:
+    """The engine's topics as `{"id", "label", ...}` dicts, or [] when it has none."""
+    lister = getattr(engine, "topics", None)
+    if callable(lister):
+        return [dict(t) for t in lister()]
+    model = getattr(engine, "topic_model", None)
+    labels = getattr(model, "labels_", None) or getattr(model, "topic_labels_", None)
+    if isinstance(labels, dict):
+        return [{"id": str(k), "label": str(v)} for k, v in labels.items()]
+    return []

@@ -1,0 +1,65 @@
+"""What the routes share: the engine, the micro-batcher, the feedback store, built once per app."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import HTTPException, Request
+
+from webcare_nlp.api.batcher import MicroBatcher
+from webcare_nlp.api.settings import Settings
+
+
+def load_engine(settings: Settings) -> Any:
+    """The engine of `settings.model`, with the template library when the ranker is installed."""
+    from webcare_nlp.engine import Engine
+
+    loader: Any = Engine.load
+    try:
+        from webcare_nlp.rank.library import Library
+    except ImportError:  # suggestions are not built yet: analysis only
+        return loader(settings.model)
+    library = Library.load(templates=settings.templates, articles=settings.articles, history=settings.history)
+    settings.database.parent.mkdir(parents=True, exist_ok=True)
+    return loader(
+        settings.model, library=library, feedback_db=settings.database, agent_initials=settings.agent_initials
+    )
+
+
+@dataclass
+class Services:
+    """The per-app state the routes use (kept in `app.state.services`)."""
+
+    settings: Settings
+    engine: Any
+    batcher: MicroBatcher = field(default_factory=MicroBatcher)
+    _store: Any = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def can_suggest(self) -> bool:
+        return callable(getattr(self.engine, "suggest_many", None))
+
+    def feedback_store(self) -> Any:
+        """The SQLite feedback store, created on first use (503 while the ranker is not installed)."""
+        with self._lock:
+            if self._store is None:
+                try:
+                    from webcare_nlp.rank.feedback import FeedbackStore
+                except ImportError:
+                    raise HTTPException(
+                        503, "Feedback is not available in this version: the ranker is missing."
+                    ) from None
+                self.settings.database.parent.mkdir(parents=True, exist_ok=True)
+                self._store = FeedbackStore(self.settings.database)
+            return self._store
+
+    def manifest(self) -> dict[str, Any]:
+        return dict(getattr(self.engine, "manifest", {}) or {})
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services

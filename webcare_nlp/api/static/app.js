@@ -1,0 +1,408 @@
+// The agents' page: paste a message, see the analysis, take a suggestion. No framework, no CDN.
+"use strict";
+
+const INTENT = {
+  question: "Vraag", complaint: "Klacht", request: "Verzoek",
+  compliment: "Compliment", feedback: "Idee of suggestie", other: "Overig (geen klantvraag)",
+};
+const SENTIMENT = { negative: "Negatief", neutral: "Neutraal", positive: "Positief" };
+const LANGUAGE = { nl: "Nederlands", en: "Engels", de: "Duits", fr: "Frans", es: "Spaans", tr: "Turks", ar: "Arabisch" };
+const ENTITY = {
+  phone: "telefoonnummer", email: "e-mailadres", iban: "IBAN", bsn: "BSN", postcode: "postcode",
+  order_number: "ordernummer", booking_code: "boekingscode", customer_number: "klantnummer",
+  policy_number: "polisnummer", tracking_code: "track-and-trace-code",
+};
+const PLACEHOLDER = /\{([a-z_]+)\}/g;
+
+const $ = (id) => document.getElementById(id);
+const state = { message: null, result: null, cards: [], canSuggest: true, always: false };
+
+// -- settings the agent keeps in this browser ------------------------------------------------------
+for (const [id, key] of [["agent-name", "wc-agent"], ["agent-initials", "wc-initials"]]) {
+  $(id).value = localStorage.getItem(key) || "";
+  $(id).addEventListener("input", () => {
+    localStorage.setItem(key, $(id).value.trim());
+    state.cards.forEach(refreshCard);
+  });
+}
+$("api-token").value = sessionStorage.getItem("wc-token") || "";
+$("api-token").addEventListener("input", () => sessionStorage.setItem("wc-token", $("api-token").value.trim()));
+
+function initials() {
+  return $("agent-initials").value.trim().replace(/^\^/, "");
+}
+
+// -- talking to the API ----------------------------------------------------------------------------
+async function api(path, body) {
+  const headers = { "Content-Type": "application/json" };
+  const token = $("api-token").value.trim();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(path, body === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(body) });
+  let data = null;
+  try { data = await response.json(); } catch (_) { data = null; }
+  if (response.status === 401) {
+    $("token-box").hidden = false;
+    $("api-token").focus();
+    throw new Error("Deze server vraagt een API-sleutel: vul hem rechtsboven in.");
+  }
+  if (!response.ok) {
+    const detail = data && (data.error || (typeof data.detail === "string" ? data.detail : null));
+    const error = new Error(detail || `De server antwoordde met ${response.status}.`);
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+async function checkHealth() {
+  try {
+    const health = await api("/health");
+    state.canSuggest = health.suggestions;
+    $("token-box").hidden = !health.token_required;
+    $("status").textContent = `model ${health.model || "?"}`;
+    $("status").className = "status ok";
+  } catch (error) {
+    $("status").textContent = "server niet bereikbaar";
+    $("status").className = "status bad";
+  }
+}
+
+function readForm() {
+  const message = { id: `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`, text: $("text").value };
+  for (const field of ["channel", "platform", "author", "company"]) {
+    const value = $(field).value.trim();
+    if (value) message[field] = value;
+  }
+  return message;
+}
+
+async function analyze(always = false) {
+  const message = readForm();
+  if (!message.text.trim()) {
+    showError("Plak eerst het bericht van de klant.");
+    $("text").focus();
+    return;
+  }
+  showError(null);
+  $("analyze").disabled = true;
+  $("analyze").classList.add("busy");
+  state.always = always;
+  performance.clearMarks();
+  performance.clearMeasures();
+  performance.mark("wc-request");
+  try {
+    let result;
+    let note = null;
+    if (state.canSuggest) {
+      try {
+        result = await api("/suggest", { ...message, top_k: 3, always });
+      } catch (error) {
+        if (error.status !== 503) throw error;
+        note = `Suggesties niet beschikbaar: ${error.message}`;
+      }
+    }
+    if (!result) result = await api("/analyze", message);
+    performance.mark("wc-response");
+    state.message = message;
+    state.result = result;
+    render(result, note);
+    // The figure the browser test reports: from the parsed response to the next painted frame.
+    requestAnimationFrame(() => setTimeout(() => {
+      performance.mark("wc-rendered");
+      const render = performance.measure("wc-render", "wc-response", "wc-rendered");
+      const total = performance.measure("wc-total", "wc-request", "wc-rendered");
+      $("timing").textContent = `antwoord + weergave ${total.duration.toFixed(0)} ms (weergave ${render.duration.toFixed(1)} ms)`;
+      document.body.dataset.renderMs = render.duration.toFixed(2);
+    }, 0));
+  } catch (error) {
+    showError(error.message);
+  } finally {
+    $("analyze").disabled = false;
+    $("analyze").classList.remove("busy");
+  }
+}
+
+function showError(text) {
+  $("error").hidden = !text;
+  $("error").textContent = text || "";
+}
+
+// -- analysis --------------------------------------------------------------------------------------
+function render(result, note) {
+  renderAnalysis(result);
+  renderSuggestions(result, note);
+  // Leave the text box so that 1/2/3 pick a suggestion straight away.
+  $("text").blur();
+  $("analysis").focus?.();
+}
+
+function badge(text, kind) {
+  const span = document.createElement("span");
+  span.className = `badge ${kind || ""}`;
+  span.textContent = text;
+  return span;
+}
+
+function percent(p) {
+  return `${Math.round(p * 100)}%`;
+}
+
+function renderAnalysis(r) {
+  $("analysis").hidden = false;
+  const verdict = $("verdict");
+  verdict.replaceChildren();
+  verdict.className = `verdict ${r.reply_expected ? "yes" : "no"}`;
+  const head = document.createElement("strong");
+  head.textContent = r.reply_expected ? "Reactie verwacht" : "Geen reactie nodig";
+  const why = document.createElement("span");
+  why.textContent = dutchReason(r);
+  const detail = document.createElement("small");
+  detail.textContent = r.reply_reason;
+  verdict.append(head, why, detail);
+  if (r.needs_review) verdict.append(badge("twijfelgeval: kijk zelf even mee", "warn"));
+
+  $("intent").replaceChildren(badge(INTENT[r.intent] || r.intent, `intent-${r.intent}`),
+    document.createTextNode(` ${percent(r.intent_scores[r.intent] || 0)}`));
+  $("sentiment").replaceChildren(badge(SENTIMENT[r.sentiment] || r.sentiment, `sentiment-${r.sentiment}`),
+    document.createTextNode(` ${percent(r.sentiment_scores[r.sentiment] || 0)}`));
+  $("lang").textContent = LANGUAGE[r.lang] || r.lang || "onbekend";
+  $("topic").textContent = r.topic_label || r.topic || "geen (nog geen onderwerpmodel of geen bekend onderwerp)";
+  $("platform-out").textContent = `${r.platform === "brand" ? "eigen kanaal" : "kanaal van de klant"}${r.platform_inferred ? " (afgeleid)" : ""}`;
+
+  const found = r.entities || [];
+  $("entities").replaceChildren(...(found.length
+    ? found.map((e) => badge(ENTITY[e.kind] || e.kind, "pii"))
+    : [document.createTextNode("Geen persoonsgegevens gevonden.")]));
+  $("masked").replaceChildren(...highlight(r.masked_text || "", "masked-ph"));
+  $("masked").hidden = !found.length;
+
+  fillSelect($("fix-intent"), INTENT, r.intent);
+  fillSelect($("fix-sentiment"), SENTIMENT, r.sentiment);
+  $("fix-reply").value = "";
+}
+
+function dutchReason(r) {
+  if (r.intent === "other") return "Geen klantvraag (spam of niet gericht aan het bedrijf).";
+  const who = r.reactive ? "De klant zoekt contact" : "De klant spreekt het bedrijf niet aan";
+  const where = r.platform === "brand" ? "op jullie eigen kanaal" : "op een kanaal van de klant";
+  return `${who} ${where}, dus ${r.reply_expected ? "reageren" : "niet reageren"}.`;
+}
+
+function fillSelect(select, labels, predicted) {
+  select.replaceChildren(...Object.entries(labels).map(([value, text]) => {
+    const option = document.createElement("option");
+    option.value = value === predicted ? "" : value;
+    option.textContent = value === predicted ? `${text} (voorspeld)` : text;
+    return option;
+  }));
+  select.value = "";
+}
+
+function corrections() {
+  const labels = {};
+  if ($("fix-intent").value) labels.intent = $("fix-intent").value;
+  if ($("fix-sentiment").value) labels.sentiment = $("fix-sentiment").value;
+  if ($("fix-reply").value) labels.reply_expected = $("fix-reply").value === "true";
+  return Object.keys(labels).length ? labels : null;
+}
+
+// Text with {placeholders} as highlighted <mark>s.
+function highlight(text, className) {
+  const nodes = [];
+  let last = 0;
+  for (const match of text.matchAll(PLACEHOLDER)) {
+    if (match.index > last) nodes.push(document.createTextNode(text.slice(last, match.index)));
+    const mark = document.createElement("mark");
+    mark.className = className;
+    mark.textContent = match[0];
+    nodes.push(mark);
+    last = match.index + match[0].length;
+  }
+  nodes.push(document.createTextNode(text.slice(last)));
+  return nodes;
+}
+
+// -- suggestion cards ------------------------------------------------------------------------------
+function renderSuggestions(r, note) {
+  const list = $("cards");
+  list.replaceChildren();
+  state.cards = [];
+  $("suggestions").hidden = false;
+  const suggestions = r.suggestions || [];
+  let text = note;
+  if (!text && !suggestions.length) {
+    text = r.reply_expected ? "Geen passende suggestie gevonden: schrijf zelf een persoonlijk antwoord." : "Geen reactie nodig, dus geen suggesties.";
+  }
+  $("suggestions-note").hidden = !text;
+  $("suggestions-note").replaceChildren(document.createTextNode(text || ""));
+  if (!r.reply_expected && !state.always && state.canSuggest && !note) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "Toch suggesties tonen";
+    button.addEventListener("click", () => analyze(true));
+    $("suggestions-note").append(" ", button);
+  }
+  suggestions.forEach((s, i) => list.append(buildCard(s, i)));
+}
+
+function buildCard(suggestion, index) {
+  const node = $("card-template").content.firstElementChild.cloneNode(true);
+  const card = { suggestion, node, values: {}, edited: null, done: false };
+  node.querySelector(".key").textContent = String(index + 1);
+  node.querySelector(".kind").textContent = suggestion.kind === "article" ? "Artikel" : "Sjabloon";
+  node.querySelector(".kind").classList.add(suggestion.kind);
+  node.querySelector(".title").textContent = suggestion.title || suggestion.id;
+  node.querySelector(".score").textContent = percent(suggestion.score || 0);
+  node.querySelector(".why").textContent = suggestion.why ? `Waarom: ${suggestion.why}` : "";
+  if (suggestion.advice) node.querySelector(".why").textContent += ` · ${suggestion.advice}`;
+
+  const editor = node.querySelector(".editor");
+  node.querySelector(".edit").addEventListener("click", () => {
+    editor.hidden = !editor.hidden;
+    if (!editor.hidden) {
+      editor.value = currentText(card);
+      editor.focus();
+    }
+  });
+  editor.addEventListener("input", () => {
+    card.edited = editor.value;
+    refreshCard(card);
+  });
+  if (suggestion.kind === "article") node.querySelector(".edit").hidden = true;
+  node.querySelector(".copy").addEventListener("click", () => copy(card));
+  for (const button of node.querySelectorAll(".fb")) {
+    button.addEventListener("click", () => sendFeedback(card, button.dataset.action));
+  }
+  state.cards.push(card);
+  buildInputs(card);
+  refreshCard(card);
+  return node;
+}
+
+// One input per placeholder the server could not fill ({initialen} comes from the agent's settings).
+function buildInputs(card) {
+  const box = card.node.querySelector(".inputs");
+  const names = [...new Set(card.suggestion.needs_input || [])].filter((name) => name !== "initialen");
+  box.replaceChildren(...names.map((name) => {
+    const label = document.createElement("label");
+    label.append(`${name} `);
+    const input = document.createElement("input");
+    input.dataset.placeholder = name;
+    input.placeholder = `{${name}}`;
+    input.autocomplete = "off";
+    input.addEventListener("input", () => {
+      card.values[name] = input.value;
+      refreshCard(card);
+    });
+    label.append(input);
+    return label;
+  }));
+}
+
+function currentText(card) {
+  const s = card.suggestion;
+  if (s.kind === "article") return s.url || s.id;
+  if (card.edited !== null) return card.edited;
+  const values = { ...card.values };
+  if (initials()) values.initialen = initials();
+  return (s.text || "").replace(PLACEHOLDER, (whole, name) => (values[name] || "").trim() || whole);
+}
+
+function refreshCard(card) {
+  const s = card.suggestion;
+  const text = currentText(card);
+  const preview = card.node.querySelector(".preview");
+  if (s.kind === "article") {
+    const link = document.createElement("a");
+    link.href = s.url || s.id;
+    link.textContent = s.url || s.id;
+    link.target = "_blank";
+    link.rel = "noopener";
+    preview.replaceChildren(link);
+  } else {
+    preview.replaceChildren(...highlight(text, "needs"));
+  }
+  const missing = [...text.matchAll(PLACEHOLDER)].map((m) => m[1]);
+  const length = [...text].length;
+  const count = card.node.querySelector(".count");
+  count.textContent = s.limit ? `${length} / ${s.limit} tekens` : `${length} tekens`;
+  count.classList.toggle("over", Boolean(s.limit && length > s.limit));
+  const copyButton = card.node.querySelector(".copy");
+  copyButton.disabled = missing.length > 0;
+  copyButton.title = missing.length ? `Vul eerst in: ${missing.join(", ")}` : "Kopieer naar het klembord";
+  card.node.classList.toggle("incomplete", missing.length > 0);
+}
+
+async function copy(card) {
+  const text = currentText(card);
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch (_) {
+    // Fallback for browsers that refuse the clipboard API (e.g. an http page on another host).
+    const area = document.createElement("textarea");
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+  card.node.querySelector(".fb-status").textContent = "Gekopieerd.";
+}
+
+async function sendFeedback(card, action) {
+  const s = card.suggestion;
+  const body = {
+    message_id: state.result.id,
+    suggestion_id: s.id,
+    action,
+    text: state.message.text,
+  };
+  if (state.message.company) body.company = state.message.company;
+  if (action !== "rejected") body.final_text = currentText(card);
+  const agent = $("agent-name").value.trim();
+  if (agent) body.agent = agent;
+  const labels = corrections();
+  if (labels) body.labels = labels;
+  const status = card.node.querySelector(".fb-status");
+  try {
+    await api("/feedback", body);
+    status.textContent = { used: "Opgeslagen: gebruikt.", edited: "Opgeslagen: aangepast.", rejected: "Opgeslagen: afgewezen." }[action];
+    card.node.classList.add(`done-${action}`);
+    card.node.querySelectorAll(".fb").forEach((b) => { b.disabled = true; });
+  } catch (error) {
+    status.textContent = `Niet opgeslagen: ${error.message}`;
+  }
+}
+
+function pick(index) {
+  const card = state.cards[index];
+  if (!card) return;
+  state.cards.forEach((c) => c.node.classList.toggle("selected", c === card));
+  card.node.scrollIntoView({ block: "nearest" });
+  const empty = card.node.querySelector(".inputs input:placeholder-shown");
+  (empty || card.node.querySelector(".copy:not([disabled])") || card.node).focus();
+}
+
+// -- keyboard first --------------------------------------------------------------------------------
+$("message-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  analyze(false);
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    analyze(false);
+    return;
+  }
+  if (event.key === "Escape") {
+    $("text").focus();
+    return;
+  }
+  const typing = event.target.closest && event.target.closest("input, textarea, select");
+  if (!typing && !event.ctrlKey && !event.metaKey && !event.altKey && ["1", "2", "3"].includes(event.key)) {
+    event.preventDefault();
+    pick(Number(event.key) - 1);
+  }
+});
+
+checkHealth();

@@ -1,0 +1,64 @@
+"""`webcare serve`: the HTTP API and the agents' web page on uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from webcare_nlp.cli._app import ModelOption, app, fail
+from webcare_nlp.errors import WebcareError
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    model: ModelOption = None,
+    settings_file: Annotated[
+        Path | None, typer.Option("--settings", help="TOML settings file (also WEBCARE_SETTINGS).")
+    ] = None,
+    templates: Annotated[str | None, typer.Option(help="Reply templates (.jsonl/.yaml).")] = None,
+    articles: Annotated[str | None, typer.Option(help="Knowledge-base articles (.jsonl/.yaml).")] = None,
+    history: Annotated[str | None, typer.Option(help="Reply history (.jsonl).")] = None,
+    database: Annotated[Path | None, typer.Option(help="SQLite file for the agents' feedback.")] = None,
+    initials: Annotated[str | None, typer.Option(help="Agent initials signed under replies, e.g. ^IB.")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Start the HTTP API (OpenAPI docs at /docs) and the agents' web page at /.
+
+    Settings come from --options, then WEBCARE_* environment variables (WEBCARE_API_TOKEN for a bearer
+    token), then the settings file. The feedback database is created on first use.
+
+    Example:
+
+        webcare serve --port 8000 --initials ^IB
+    """
+    try:
+        import uvicorn
+
+        from webcare_nlp.api.app import create_app
+        from webcare_nlp.api.settings import Settings
+    except ImportError as exc:
+        fail(f"the web server needs the api extra ({exc.name} is missing): pip install 'webcare-nlp[api]'")
+    level = log_level.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        fail(f"unknown log level {log_level!r}; use debug, info, warning or error.")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_sources(
+            file=settings_file,
+            model=model,
+            templates=templates,
+            articles=articles,
+            history=history,
+            database=database,
+            agent_initials=initials,
+        )
+        web_app = create_app(settings)
+    except WebcareError as exc:
+        fail(str(exc))
+    typer.echo(f"webcare: the agents' page is at http://{host}:{port}/ (API docs at /docs)", err=True)
+    uvicorn.run(web_app, host=host, port=port, log_level=log_level.lower(), access_log=False)
