@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await services.batcher.run(services.warm_up)
         yield
         services.batcher.close()
 

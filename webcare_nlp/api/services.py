@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,8 @@ from fastapi import HTTPException, Request
 
 from webcare_nlp.api.batcher import MicroBatcher
 from webcare_nlp.api.settings import Settings
+
+log = logging.getLogger("webcare_nlp.api")
 
 
 def load_engine(settings: Settings) -> Any:
@@ -40,7 +43,10 @@ class Services:
 
     @property
     def can_suggest(self) -> bool:
-        return callable(getattr(self.engine, "suggest_many", None))
+        # An engine whose model has no ranker (`rankers` None) can label but not suggest.
+        return (
+            callable(getattr(self.engine, "suggest_many", None)) and getattr(self.engine, "rankers", True) is not None
+        )
 
     def feedback_store(self) -> Any:
         """The SQLite feedback store, created on first use (503 while the ranker is not installed)."""
@@ -55,6 +61,16 @@ class Services:
                 self.settings.database.parent.mkdir(parents=True, exist_ok=True)
                 self._store = FeedbackStore(self.settings.database)
             return self._store
+
+    def warm_up(self) -> None:
+        """One call through every path before the first agent waits on it (caches, lazy indexes)."""
+        message = {"id": "warm-up", "text": "Hoi, waar blijft mijn pakket? Ik wacht al een week.", "channel": None}
+        try:
+            self.engine.analyze_many([message])
+            if self.can_suggest:
+                self.engine.suggest_many([message], top_k=3, always=True)
+        except Exception as exc:  # a warm-up failure shows again, with its message, on the first request
+            log.warning("warm-up failed: %s", type(exc).__name__)
 
     def manifest(self) -> dict[str, Any]:
         return dict(getattr(self.engine, "manifest", {}) or {})

@@ -106,10 +106,13 @@ async function analyze(always = false) {
     state.message = message;
     state.result = result;
     render(result, note);
+    performance.mark("wc-dom");
     // The figure the browser test reports: from the parsed response to the next painted frame.
     requestAnimationFrame(() => setTimeout(() => {
       performance.mark("wc-rendered");
       const render = performance.measure("wc-render", "wc-response", "wc-rendered");
+      const dom = performance.measure("wc-dom-build", "wc-response", "wc-dom");
+      document.body.dataset.domMs = dom.duration.toFixed(2);
       const total = performance.measure("wc-total", "wc-request", "wc-rendered");
       $("timing").textContent = `antwoord + weergave ${total.duration.toFixed(0)} ms (weergave ${render.duration.toFixed(1)} ms)`;
       document.body.dataset.renderMs = render.duration.toFixed(2);
@@ -166,7 +169,8 @@ function renderAnalysis(r) {
   $("sentiment").replaceChildren(badge(SENTIMENT[r.sentiment] || r.sentiment, `sentiment-${r.sentiment}`),
     document.createTextNode(` ${percent(r.sentiment_scores[r.sentiment] || 0)}`));
   $("lang").textContent = LANGUAGE[r.lang] || r.lang || "onbekend";
-  $("topic").textContent = r.topic_label || r.topic || "geen (nog geen onderwerpmodel of geen bekend onderwerp)";
+  $("topic").textContent = r.topic_label || r.topic || "–";
+  $("topic").title = r.topic ? r.topic : "Geen bekend onderwerp (of nog geen onderwerpmodel).";
   $("platform-out").textContent = `${r.platform === "brand" ? "eigen kanaal" : "kanaal van de klant"}${r.platform_inferred ? " (afgeleid)" : ""}`;
 
   const found = r.entities || [];
@@ -230,6 +234,7 @@ function renderSuggestions(r, note) {
   $("suggestions").hidden = false;
   const suggestions = r.suggestions || [];
   let text = note;
+  if (!text && !state.canSuggest) text = "Suggesties zijn niet beschikbaar: dit model heeft nog geen rangschikker.";
   if (!text && !suggestions.length) {
     text = r.reply_expected ? "Geen passende suggestie gevonden: schrijf zelf een persoonlijk antwoord." : "Geen reactie nodig, dus geen suggesties.";
   }
@@ -248,6 +253,7 @@ function renderSuggestions(r, note) {
 function buildCard(suggestion, index) {
   const node = $("card-template").content.firstElementChild.cloneNode(true);
   const card = { suggestion, node, values: {}, edited: null, done: false };
+  node.dataset.id = suggestion.id;
   node.querySelector(".key").textContent = String(index + 1);
   node.querySelector(".kind").textContent = suggestion.kind === "article" ? "Artikel" : "Sjabloon";
   node.querySelector(".kind").classList.add(suggestion.kind);
