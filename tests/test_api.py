@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -205,3 +206,59 @@ def test_openapi_lists_every_endpoint(client):
     for path in ("/analyze", "/suggest", "/score", "/feedback", "/topics", "/health", "/version"):
         assert path in paths
     assert client.get("/docs").status_code == 200
+
+
+def test_feedback_is_stored_masked(client, tmp_path):
+    from webcare_nlp.rank.feedback import FeedbackStore
+
+    body = {
+        "message_id": "m1",
+        "suggestion_id": "gen-sorry-01",
+        "text": "Bel me op 0612345678, mijn pakket is kwijt",
+        "suggested_text": "Hoi {naam}, sorry! ^IB",
+        "labels": {"intent": "complaint", "reply_expected": True},
+        "agent": "Ilse",
+    }
+    used = client.post("/feedback", json={**body, "action": "used", "final_text": "Hoi Sanne, sorry! ^IB"})
+    edited = client.post("/feedback", json={**body, "action": "edited", "final_text": "Hoi Sanne, echt sorry! ^IB"})
+    rejected = client.post("/feedback", json={**body, "action": "rejected"})
+    assert [r.status_code for r in (used, edited, rejected)] == [201, 201, 201]
+    assert "0612345678" not in used.text and "{telefoon}" in used.json()["text"]
+    store = FeedbackStore(client.app.state.services.settings.database)
+    history = store.history()
+    assert [h["used"] for h in history[-3:]] == [["gen-sorry-01"], ["gen-sorry-01"], []]
+    assert store.corrections()[-1]["intent"] == "complaint"
+
+
+def test_concurrent_feedback_loses_no_row(tmp_path):
+    import asyncio
+
+    import httpx
+
+    from webcare_nlp.rank.feedback import FeedbackStore
+
+    app = create_app(Settings(database=tmp_path / "feedback.sqlite3"), engine=FakeEngine())
+
+    async def post_all() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as concurrent:
+            jobs = [
+                concurrent.post(
+                    "/feedback",
+                    json={
+                        "message_id": f"m{i}",
+                        "suggestion_id": f"t{i % 7}",
+                        "action": "used",
+                        "text": f"bericht {i}",
+                    },
+                )
+                for i in range(200)
+            ]
+            return [r.status_code for r in await asyncio.gather(*jobs)]
+
+    statuses = asyncio.run(post_all())
+    assert statuses == [201] * 200
+    rows = FeedbackStore(tmp_path / "feedback.sqlite3").rows()
+    assert sorted(r["message_id"] for r in rows) == sorted(f"m{i}" for i in range(200))
+    with sqlite3.connect(tmp_path / "feedback.sqlite3") as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -89,6 +89,7 @@ class LabelsIn(BaseModel):
     sentiment: str | None = _one_of(schema.SENTIMENTS, "The right sentiment.")
     reactive: bool | None = None
     reply_expected: bool | None = None
+    platform: str | None = _one_of(schema.PLATFORMS, "The right platform.")
 
     @field_validator("intent")
     @classmethod
@@ -99,6 +100,11 @@ class LabelsIn(BaseModel):
     @classmethod
     def _sentiment(cls, value: str | None) -> str | None:
         return _check_choice(value, schema.SENTIMENTS, "sentiment")
+
+    @field_validator("platform")
+    @classmethod
+    def _platform(cls, value: str | None) -> str | None:
+        return _check_choice(value, schema.PLATFORMS, "platform")
 
 
 class FeedbackIn(BaseModel):
@@ -111,6 +117,9 @@ class FeedbackIn(BaseModel):
     action: Literal["used", "edited", "rejected"]
     text: str = Field(..., max_length=errors.MAX_TEXT_CHARS, description="The customer's message.")
     company: str | None = Field(None, max_length=_SHORT)
+    suggested_text: str | None = Field(
+        None, max_length=errors.MAX_TEXT_CHARS, description="The filled-in suggestion as shown (measures the edit)."
+    )
     final_text: str | None = Field(
         None, validate_default=True, max_length=errors.MAX_TEXT_CHARS, description="The reply as sent."
     )

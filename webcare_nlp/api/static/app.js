@@ -364,6 +364,7 @@ async function sendFeedback(card, action) {
     text: state.message.text,
   };
   if (state.message.company) body.company = state.message.company;
+  if (s.kind === "template") body.suggested_text = s.text;
   if (action !== "rejected") body.final_text = currentText(card);
   const agent = $("agent-name").value.trim();
   if (agent) body.agent = agent;

@@ -1,0 +1,172 @@
+"""Load test of `webcare serve` on loopback: requests/s, p50 and p99 of /suggest and /analyze.
+
+Concurrent clients (httpx) at 1, 10 and 50; baselines in the same run: GET /health (the HTTP stack
+alone) and direct in-process engine calls (the model alone). Bounded in count and time; it stops itself.
+
+    python -m benchmarks.api_load [--requests 300] [--levels 1,10,50] [--model NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from webcare_nlp.dataset import TRAINING_DATA
+from webcare_nlp.records import read_jsonl_records
+
+GOAL_P99_MS = 25.0
+
+
+def texts(limit: int = 500) -> list[str]:
+    """Varied messages from the project's own training corpus (not the evaluation data)."""
+    found: list[str] = []
+    for path in sorted((TRAINING_DATA / "messages").glob("*.jsonl")):
+        found.extend(str(r["text"]) for r in read_jsonl_records(path) if r.get("text"))
+    step = max(1, len(found) // limit)
+    return found[::step][:limit]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(port: int, model: str | None, folder: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-c", "from webcare_nlp.cli import app; app()", "serve", "--port", str(port)]
+    command += ["--log-level", "warning"] + (["--model", model] if model else [])
+    env = {**os.environ, "WEBCARE_DATABASE": str(folder / "feedback.sqlite3")}
+    env.pop("WEBCARE_API_TOKEN", None)
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=(folder / "server.log").open("w"))
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 180) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            return dict(httpx.get(f"{url}/health", timeout=2).json())
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    raise SystemExit("error: the server did not start (see its log)")
+
+
+async def load(
+    url: str, path: str, bodies: list[dict[str, Any]] | None, *, clients: int, total: int, max_seconds: float
+) -> dict[str, float]:
+    """`clients` workers share `total` requests; each waits for its answer before sending the next."""
+    latencies: list[float] = []
+    failures = 0
+    counter = iter(range(total))
+    deadline = time.monotonic() + max_seconds
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal failures
+        for i in counter:
+            if time.monotonic() > deadline:
+                return
+            start = time.perf_counter()
+            if bodies is None:
+                response = await client.get(path)
+            else:
+                response = await client.post(path, json=bodies[i % len(bodies)])
+            latencies.append((time.perf_counter() - start) * 1000)
+            failures += response.status_code != 200
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+        await client.get("/health")  # open a connection before timing
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(clients)))
+        elapsed = time.perf_counter() - start
+    return summary(latencies, elapsed, failures)
+
+
+def summary(latencies: list[float], elapsed: float, failures: int = 0) -> dict[str, float]:
+    ordered = sorted(latencies)
+    p99_index = min(len(ordered) - 1, max(0, round(0.99 * len(ordered)) - 1))
+    return {
+        "n": len(ordered),
+        "rps": len(ordered) / elapsed if elapsed else 0.0,
+        "p50": statistics.median(ordered),
+        "p99": ordered[p99_index],
+        "failed": failures,
+    }
+
+
+def direct_baseline(model: str | None, messages: list[str], n: int) -> tuple[dict[str, float], float]:
+    """The engine in this process: one message per call (latency), and one batch (messages/s)."""
+    from webcare_nlp.engine import Engine
+
+    engine = Engine.load(model)
+    engine.analyze(messages[0])
+    latencies = []
+    start = time.perf_counter()
+    for text in messages[:n]:
+        t0 = time.perf_counter()
+        engine.analyze(text)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    single = summary(latencies, time.perf_counter() - start)
+    batch = [{"id": str(i), "text": t} for i, t in enumerate(messages[:n])]
+    start = time.perf_counter()
+    engine.analyze_many(batch)
+    return single, len(batch) / (time.perf_counter() - start)
+
+
+def row(name: str, clients: int | str, s: dict[str, float]) -> str:
+    failed = f"  ({int(s['failed'])} failed)" if s.get("failed") else ""
+    return f"{name:<26} {clients!s:>7} {int(s['n']):>6} {s['rps']:>9.1f} {s['p50']:>9.1f} {s['p99']:>9.1f}{failed}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=300, help="requests per endpoint and level")
+    parser.add_argument("--levels", default="1,10,50", help="concurrent clients, comma-separated")
+    parser.add_argument("--max-seconds", type=float, default=60, help="time cap per endpoint and level")
+    parser.add_argument("--model", default=None)
+    args = parser.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+    messages = texts()
+    bodies = [{"text": t, "channel": "twitter", "author": "Sanne"} for t in messages]
+
+    with tempfile.TemporaryDirectory() as folder:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        process = start_server(port, args.model, Path(folder))
+        try:
+            health = wait_ready(url, process)
+            paths = ["/suggest", "/analyze"] if health.get("suggestions") else ["/analyze"]
+            if "/suggest" not in paths:
+                print("note: this model cannot suggest (no ranker): /suggest is left out")
+            print(f"{'endpoint':<26} {'clients':>7} {'n':>6} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9}")
+            for clients in levels:
+                run = asyncio.run(load(url, "/health", None, clients=clients, total=args.requests, max_seconds=30))
+                print(row("GET /health (baseline)", clients, run))
+                for path in paths:
+                    run = asyncio.run(
+                        load(url, path, bodies, clients=clients, total=args.requests, max_seconds=args.max_seconds)
+                    )
+                    print(row(f"POST {path}", clients, run))
+                    if path == "/suggest" and clients == 50:
+                        verdict = "meets" if run["p99"] <= GOAL_P99_MS else "misses"
+                        print(f"  goal p99 <= {GOAL_P99_MS:.0f} ms at 50 clients: {verdict} ({run['p99']:.1f} ms)")
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    single, batch_rate = direct_baseline(args.model, messages, min(args.requests, 200))
+    print(row("engine.analyze in-process", 1, single))
+    print(f"{'engine.analyze_many batch':<26} {'-':>7} {min(args.requests, 200):>6} {batch_rate:>9.1f}  (messages/s)")
+
+
+if __name__ == "__main__":
+    main()

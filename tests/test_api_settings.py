@@ -1,0 +1,89 @@
+"""Server settings, the micro-batcher and the `serve` command's argument handling."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from webcare_nlp.api.batcher import MicroBatcher
+from webcare_nlp.api.settings import Settings
+from webcare_nlp.cli import app
+from webcare_nlp.errors import InputError
+
+
+def test_settings_precedence_file_then_environment_then_options(tmp_path: Path) -> None:
+    file = tmp_path / "webcare.toml"
+    file.write_text('[serve]\nagent_initials = "JV"\ntimeout_seconds = 3\nmax_batch = 20\n', encoding="utf-8")
+    environ = {"WEBCARE_TIMEOUT_SECONDS": "4", "WEBCARE_CORS_ORIGINS": "https://a.example, https://b.example"}
+    settings = Settings.from_sources(environ=environ, file=file, max_batch=5, model=None)
+    assert settings.agent_initials == "JV"  # from the file
+    assert settings.timeout_seconds == 4.0  # the environment beats the file
+    assert settings.max_batch == 5  # an option beats both; None leaves a value alone
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert Settings.from_sources(environ={"WEBCARE_SETTINGS": str(file)}).agent_initials == "JV"
+
+
+def test_defaults_are_safe() -> None:
+    settings = Settings.from_sources(environ={})
+    assert settings.api_token is None and settings.cors_origins == []
+    assert settings.database.name.endswith(".sqlite3")
+
+
+@pytest.mark.parametrize(
+    ("content", "environ", "expected"),
+    [
+        ("timeout_seconds = 'soon'", {}, "timeout_seconds"),
+        ("colour = 'blue'", {}, "colour"),
+        ("this is not toml", {}, "not valid TOML"),
+        ("", {"WEBCARE_MAX_BATCH": "0"}, "max_batch"),
+    ],
+)
+def test_bad_settings_are_clear_errors(tmp_path: Path, content: str, environ: dict[str, str], expected: str) -> None:
+    file = tmp_path / "webcare.toml"
+    file.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match=expected):
+        Settings.from_sources(environ=environ, file=file)
+
+
+def test_missing_settings_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        Settings.from_sources(environ={}, file=tmp_path / "nope.toml")
+
+
+def test_batcher_groups_concurrent_requests_and_isolates_a_bad_item() -> None:
+    calls: list[list[int]] = []
+
+    def double(items: list[int]) -> list[int]:
+        calls.append(list(items))
+        if 13 in items:
+            raise ValueError("unlucky")
+        return [2 * i for i in items]
+
+    async def run() -> list[object]:
+        batcher = MicroBatcher(max_batch=8)
+        jobs = [batcher.submit("double", double, i) for i in range(20)]
+        try:
+            return await asyncio.gather(*jobs, return_exceptions=True)
+        finally:
+            batcher.close()
+
+    results = asyncio.run(run())
+    assert [r for i, r in enumerate(results) if i != 13] == [2 * i for i in range(20) if i != 13]
+    assert isinstance(results[13], ValueError)
+    batched = [c for c in calls if len(c) > 1]
+    assert batched and max(len(c) for c in calls) <= 8  # grouped, never past max_batch
+
+
+def test_serve_help_has_an_example_and_bad_settings_exit_2(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["serve", "--help"])
+    assert result.exit_code == 0 and "Example" in result.output and "webcare serve" in result.output
+    bad = tmp_path / "webcare.toml"
+    bad.write_text("timeout_seconds = -1\n", encoding="utf-8")
+    result = runner.invoke(app, ["serve", "--settings", str(bad)])
+    assert result.exit_code == 2 and "error:" in result.output and "timeout_seconds" in result.output
+    result = runner.invoke(app, ["serve", "--log-level", "loud"])
+    assert result.exit_code == 2 and "log level" in result.output
