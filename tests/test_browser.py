@@ -88,63 +88,75 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         log.close()
 
 
-def test_agent_page_end_to_end(chromium: str, server: dict[str, Any]) -> None:
+@pytest.fixture()
+def page(chromium: str, server: dict[str, Any]) -> Iterator[Any]:
+    """The agents' page in headless chromium, with a customer's message analysed (Ctrl+Enter)."""
     from playwright.sync_api import expect, sync_playwright
 
-    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nl-NL")
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server["url"])
-        page = context.new_page()
-        page.goto(server["url"] + "/")
-        expect(page.locator("#status")).to_contain_text("model")
-        page.fill("#agent-name", "Ilse")
-        page.fill("#text", MESSAGE)
-        page.select_option("#channel", "twitter")
-        page.fill("#author", "Sanne")
-        page.press("#text", "Control+Enter")  # keyboard first
-
-        # The analysis: labels in Dutch, the reply decision with its reason, personal data masked.
-        expect(page.locator("#analysis")).to_be_visible(timeout=60_000)
-        expect(page.locator("#verdict")).to_contain_text("Reactie")
-        assert page.locator("#intent").inner_text().strip()
-        assert page.locator("#lang").inner_text().strip() == "Nederlands"
-        expect(page.locator("#masked")).to_contain_text("{telefoon}")
-        assert "0612345678" not in page.locator("#masked").inner_text()
-        page.wait_for_function("document.body.dataset.renderMs !== undefined")
-        figures = {
-            "render_ms": float(page.evaluate("document.body.dataset.renderMs")),
-            "dom_ms": float(page.evaluate("document.body.dataset.domMs")),
-        }
-        if not server["health"]["suggestions"]:
-            page.screenshot(path=str(ARTIFACTS / "agent_page.png"), full_page=True)
-            pytest.skip("this model has no ranker yet, so the page shows no suggestions to take")
-
-        # The suggestions: picked with a key, placeholders filled before copying, feedback posted.
-        cards = page.locator("#cards .card")
-        expect(cards.first).to_be_visible()
-        page.keyboard.press("1")
-        first = cards.nth(0)
-        expect(first).to_have_class(_contains("selected"))
-        for placeholder in first.locator(".inputs input").all():
-            assert first.locator(".copy").is_disabled()  # no copy while a placeholder is open
-            placeholder.fill("KL1234")
-        expect(first.locator(".preview mark.needs")).to_have_count(0)
-        first.locator(".copy").click()
-        copied = page.evaluate("navigator.clipboard.readText()")
-        assert "Sanne" in copied and "{" not in copied
-        page.screenshot(path=str(ARTIFACTS / "agent_page.png"), full_page=True)
-        suggestion_id = first.get_attribute("data-id")
-        first.locator(".fb[data-action='used']").click()
-        expect(first.locator(".fb-status")).to_contain_text("gebruikt")
+        tab = context.new_page()
+        tab.goto(server["url"] + "/")
+        expect(tab.locator("#status")).to_contain_text("model")
+        tab.fill("#agent-name", "Ilse")
+        tab.fill("#text", MESSAGE)
+        tab.select_option("#channel", "twitter")
+        tab.fill("#author", "Sanne")
+        tab.press("#text", "Control+Enter")  # keyboard first
+        expect(tab.locator("#analysis")).to_be_visible(timeout=60_000)
+        tab.wait_for_function("document.body.dataset.renderMs !== undefined")
+        yield tab
         browser.close()
 
+
+def test_page_shows_the_analysis(page: Any, server: dict[str, Any]) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#verdict")).to_contain_text("Reactie")
+    assert page.locator("#intent").inner_text().strip()
+    assert page.locator("#lang").inner_text().strip() == "Nederlands"
+    expect(page.locator("#masked")).to_contain_text("{telefoon}")
+    assert "0612345678" not in page.locator("#masked").inner_text()
+    if not server["health"]["suggestions"]:
+        expect(page.locator("#suggestions-note")).to_contain_text("niet beschikbaar")
+    figures = {
+        "render_ms": float(page.evaluate("document.body.dataset.renderMs")),
+        "dom_ms": float(page.evaluate("document.body.dataset.domMs")),
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "page_render.json").write_text(json.dumps(figures, indent=2))
+    page.screenshot(path=str(ARTIFACTS / "agent_page_analysis.png"), full_page=True)
     print(
         f"\npage render after the response: {figures['render_ms']:.1f} ms to the next frame "
         f"(DOM built in {figures['dom_ms']:.1f} ms)"
     )
+
+
+def test_page_takes_a_suggestion_and_posts_feedback(page: Any, server: dict[str, Any]) -> None:
+    from playwright.sync_api import expect
+
+    if not server["health"]["suggestions"]:
+        pytest.skip("the shipped model has no ranker, so the server offers no suggestions to take")
+    cards = page.locator("#cards .card")
+    expect(cards.first).to_be_visible()
+    page.keyboard.press("1")
+    first = cards.nth(0)
+    expect(first).to_have_class(_contains("selected"))
+    for placeholder in first.locator(".inputs input").all():
+        assert first.locator(".copy").is_disabled()  # no copy while a placeholder is open
+        placeholder.fill("KL1234")
+    expect(first.locator(".preview mark.needs")).to_have_count(0)
+    first.locator(".copy").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied and "{" not in copied
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "agent_page.png"), full_page=True)
+    suggestion_id = first.get_attribute("data-id")
+    first.locator(".fb[data-action='used']").click()
+    expect(first.locator(".fb-status")).to_contain_text("gebruikt")
+
     from webcare_nlp.rank.feedback import FeedbackStore
 
     used = [u for record in FeedbackStore(server["database"]).history() for u in record["used"]]

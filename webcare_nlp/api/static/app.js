@@ -285,10 +285,11 @@ function buildCard(suggestion, index) {
   return node;
 }
 
-// One input per placeholder the server could not fill ({initialen} comes from the agent's settings).
+// One input per placeholder the server could not fill.
 function buildInputs(card) {
   const box = card.node.querySelector(".inputs");
-  const names = [...new Set(card.suggestion.needs_input || [])].filter((name) => name !== "initialen");
+  // {initialen} comes from the agent's signature setting when that is filled in.
+  const names = [...new Set(card.suggestion.needs_input || [])].filter((name) => name !== "initialen" || !initials());
   box.replaceChildren(...names.map((name) => {
     const label = document.createElement("label");
     label.append(`${name} `);
@@ -310,7 +311,7 @@ function currentText(card) {
   if (s.kind === "article") return s.url || s.id;
   if (card.edited !== null) return card.edited;
   const values = { ...card.values };
-  if (initials()) values.initialen = initials();
+  if (initials() && !values.initialen) values.initialen = initials();
   return (s.text || "").replace(PLACEHOLDER, (whole, name) => (values[name] || "").trim() || whole);
 }
 
@@ -331,7 +332,7 @@ function refreshCard(card) {
   const missing = [...text.matchAll(PLACEHOLDER)].map((m) => m[1]);
   const length = [...text].length;
   const count = card.node.querySelector(".count");
-  count.textContent = s.limit ? `${length} / ${s.limit} tekens` : `${length} tekens`;
+  count.textContent = s.kind === "article" ? "" : s.limit ? `${length} / ${s.limit} tekens` : `${length} tekens`;
   count.classList.toggle("over", Boolean(s.limit && length > s.limit));
   const copyButton = card.node.querySelector(".copy");
   copyButton.disabled = missing.length > 0;
