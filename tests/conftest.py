@@ -80,7 +80,78 @@ def engine() -> Engine:
 def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("corpus")
     write_jsonl(folder / "messages" / "tiny.jsonl", tiny_records())
+    write_jsonl(folder / "templates" / "tiny.jsonl", TINY_TEMPLATES)
+    write_jsonl(folder / "articles" / "tiny.jsonl", TINY_ARTICLES)
+    write_jsonl(folder / "history" / "tiny.jsonl", TINY_HISTORY)
     return folder
+
+
+TINY_TEMPLATES = [
+    {
+        "id": "koffer-01",
+        "title": "Koffer kwijt",
+        "text": "Hoi {naam}, vervelend van je koffer! Stuur je dossiernummer via DM. ^{initialen}",
+        "intents": ["complaint", "question"],
+        "tags": ["koffer", "bagage"],
+    },
+    {
+        "id": "retour-01",
+        "title": "Retour in België",
+        "text": "Hoi {naam}, je retour lever je in bij elk afgiftepunt, ook in België. ^{initialen}",
+        "intents": ["question"],
+        "tags": ["retour", "belgie"],
+    },
+    {
+        "id": "dank-01",
+        "title": "Bedankt",
+        "text": "Wat fijn, {naam}! Dank je wel. ^{initialen}",
+        "intents": ["compliment"],
+        "tags": ["bedankt"],
+    },
+    {
+        "id": "order-01",
+        "title": "Order opzoeken",
+        "text": "Hoi {naam}, ik zoek order {ordernummer} voor je op. ^{initialen}",
+        "intents": ["complaint", "request"],
+        "tags": ["bestelling", "levering"],
+    },
+]
+TINY_ARTICLES = [
+    {
+        "url": "https://example.nl/help/bagage",
+        "title": "Bagage kwijt of beschadigd",
+        "summary": "Wat te doen als je koffer niet aankomt.",
+    },
+    {
+        "url": "https://example.nl/help/retour",
+        "title": "Retourneren",
+        "summary": "Zo stuur je een bestelling terug, ook vanuit België.",
+    },
+]
+TINY_HISTORY = [
+    {
+        "id": "h1",
+        "text": "mijn koffer is niet aangekomen op schiphol",
+        "used": ["koffer-01", "https://example.nl/help/bagage"],
+    },
+    {"id": "h2", "text": "koffer kwijt na vlucht uit rome, wat nu?", "used": ["koffer-01"]},
+    {
+        "id": "h3",
+        "text": "bagage nog steeds niet bezorgd, al 3 dagen",
+        "used": ["koffer-01", "https://example.nl/help/bagage"],
+    },
+    {
+        "id": "h4",
+        "text": "kan ik mijn retour in belgie inleveren?",
+        "used": ["retour-01", "https://example.nl/help/retour"],
+    },
+    {"id": "h5", "text": "hoe stuur ik een jas terug", "used": ["retour-01", "https://example.nl/help/retour"]},
+    {"id": "h6", "text": "waar kan ik een pakket retourneren in antwerpen", "used": ["retour-01"]},
+    {"id": "h7", "text": "top service, dank jullie wel!", "used": ["dank-01"]},
+    {"id": "h8", "text": "super geholpen door Ilse, bedankt", "used": ["dank-01"]},
+    {"id": "h9", "text": "mijn bestelling is nog steeds niet geleverd", "used": ["order-01"]},
+    {"id": "h10", "text": "waar blijft mijn order, al een week onderweg", "used": ["order-01"]},
+]
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,12 @@ import numpy as np
 
 from webcare_nlp import persist, schema
 from webcare_nlp.classify.reply import decide_platform, decide_reply
+from webcare_nlp.errors import ModelError
 from webcare_nlp.features.vectorize import MessageVectorizer, Observation
+from webcare_nlp.rank.index import Query
+from webcare_nlp.rank.library import Library
+from webcare_nlp.rank.ranker import RankerSet
+from webcare_nlp.rank.suggest import Request, Suggester
 from webcare_nlp.text.pipeline import TextPipeline
 
 LABEL_MODELS = ("intent", "sentiment", "reactive", "platform")
@@ -39,12 +44,21 @@ class Engine:
         models: dict[str, Any],
         review_margin: float = 0.1,
         manifest: dict[str, Any] | None = None,
+        rankers: RankerSet | None = None,
+        library: Library | None = None,
+        feedback_db: str | Path | None = None,
+        agent_initials: str = "",
     ) -> None:
         self.text_pipeline = text_pipeline
         self.vectorizer = vectorizer
         self.models = models
         self.review_margin = review_margin
         self.manifest = manifest or {}
+        self.rankers = rankers
+        self.library = library
+        self.feedback_db = feedback_db
+        self.agent_initials = agent_initials
+        self._suggester: Suggester | None = None
         # Class names and columns are looked up once here, not for every message.
         self._classes = {name: [str(c) for c in models[name].classes_] for name in ("intent", "sentiment")}
         self._reactive_column = list(models["reactive"].classes_).index(True)
@@ -57,11 +71,26 @@ class Engine:
             "vectorizer": self.vectorizer,
             **{name: self.models[name] for name in LABEL_MODELS},
             "settings": {"review_margin": self.review_margin},
+            **({"rankers": self.rankers} if self.rankers is not None else {}),
         }
 
     @classmethod
-    def load(cls, model: str | Path | None = None) -> Engine:
-        """Load a verified model folder (default: the current model under models/)."""
+    def load(
+        cls,
+        model: str | Path | None = None,
+        *,
+        library: Library | None = None,
+        feedback_db: str | Path | None = None,
+        agent_initials: str = "",
+    ) -> Engine:
+        """Load a verified model folder (default: the current model under models/).
+
+        Args:
+            model: a model folder or a name under models/.
+            library: the templates, articles and history to suggest from (default: `training_data/`'s).
+            feedback_db: an SQLite feedback store whose used and rejected suggestions join the history.
+            agent_initials: the signature filled into `{initialen}`.
+        """
         directory = persist.resolve_model_dir(model)
         components, manifest = persist.load_artefact(directory)
         manifest["path"] = str(directory)
@@ -71,7 +100,72 @@ class Engine:
             models={name: components[name] for name in LABEL_MODELS},
             review_margin=components["settings"]["review_margin"],
             manifest=manifest,
+            rankers=components.get("rankers"),
+            library=library,
+            feedback_db=feedback_db,
+            agent_initials=agent_initials,
         )
+
+    # -- suggestions -------------------------------------------------------------------------------
+    @property
+    def suggester(self) -> Suggester:
+        """The ranker over the library (built on first use: indexing costs a moment)."""
+        if self._suggester is None:
+            if self.rankers is None:
+                raise ModelError("This model has no ranker for suggestions; retrain it with `webcare train`.")
+            library = self.library or Library.load()
+            if self.feedback_db is not None:
+                from webcare_nlp.rank.feedback import FeedbackStore
+
+                library = library.with_history(FeedbackStore(self.feedback_db).history(), source=str(self.feedback_db))
+            self._suggester = Suggester(library, self.rankers, initials=self.agent_initials)
+        return self._suggester
+
+    def suggest(
+        self, text: str, *, top_k: int = 3, always: bool = False, abstain: bool = True, **fields: Any
+    ) -> dict[str, Any]:
+        """Label one message and suggest templates and articles (fields: author, company, channel, ...).
+
+        Example:
+            >>> engine.suggest("@SkyHop koffer kwijt", author="Sanne", company="skyhop")  # doctest: +SKIP
+        """
+        message = schema.check_message({"text": text, **fields}, default_id=str(fields.get("id") or "1"))
+        return self.suggest_many([message], top_k=top_k, always=always, abstain=abstain)[0]
+
+    def suggest_many(
+        self, messages: Sequence[dict[str, Any]], *, top_k: int = 3, always: bool = False, abstain: bool = True
+    ) -> list[dict[str, Any]]:
+        """Analyse validated messages and add suggestions where a reply is expected (or `always`).
+
+        With `abstain` (the default) a kind gets no suggestion when even its best scores below the
+        threshold learned on held-out history; without it, the ranking is returned as it is.
+        """
+        results = self.analyze_many(messages)
+        wanted = [i for i, r in enumerate(results) if always or r["reply_expected"]]
+        if not wanted or top_k < 1:
+            return results
+        requests = [
+            Request(
+                query=Query(
+                    text=results[i]["masked_text"],
+                    company=messages[i].get("company"),
+                    lang=results[i]["lang"],
+                    channel=messages[i].get("channel"),
+                    intent_scores=results[i]["intent_scores"],
+                    sentiment_scores=results[i]["sentiment_scores"],
+                    topic=results[i].get("topic"),
+                ),
+                author=messages[i].get("author") or messages[i].get("name"),
+                entities=results[i]["entities"],
+                intent=results[i]["intent"],
+            )
+            for i in wanted
+        ]
+        for i, suggestions in zip(
+            wanted, self.suggester.suggest_many(requests, top_k=top_k, abstain=abstain), strict=True
+        ):
+            results[i]["suggestions"] = suggestions
+        return results
 
     # -- analysis ----------------------------------------------------------------------------------
     def analyze(self, text: str, **fields: Any) -> dict[str, Any]:

@@ -66,6 +66,12 @@ def check_message(record: Any, *, default_id: str) -> dict[str, Any]:
             message[field] = None
         elif value not in allowed:
             raise errors.InputError(f"Unknown {field} {value!r}; use one of: {', '.join(allowed)}.")
+    for field in ("company", "author", "lang"):
+        value = message.get(field)
+        if value == "":
+            message[field] = None
+        elif value is not None and not isinstance(value, str):
+            raise errors.InputError(f"The message's {field!r} must be a string, not {type(value).__name__}.")
     return message
 
 

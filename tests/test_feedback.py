@@ -1,0 +1,79 @@
+"""The SQLite feedback store: masking, edit distance, history and corrections, bad input, concurrency."""
+
+from __future__ import annotations
+
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from webcare_nlp.errors import InputError
+from webcare_nlp.rank.feedback import FeedbackStore
+
+
+def test_feedback_is_stored_masked_with_its_edit_distance(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "f.db")
+    row = store.record(
+        suggestion_id="t1",
+        action="edited",
+        text="Bel me op 06-12345678 over order KJ-40815523",
+        suggested_text="Hoi Sanne, sorry!",
+        final_text="Hoi Sanne, sorry hoor!",
+    )
+    assert row["edit_distance"] == 5
+    stored = store.rows()[0]["text"]
+    assert "06-12345678" not in stored and "{telefoon}" in stored
+
+
+def test_history_and_corrections(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "f.db")
+    store.record(suggestion_id="t1", action="used", text="pakket kwijt", company="kistje")
+    store.record(suggestion_id="t2", action="rejected", text="pakket kwijt", labels={"intent": "complaint"})
+    history = store.history()
+    assert history[0]["used"] == ["t1"] and history[0]["company"] == "kistje"
+    assert history[1]["used"] == [] and history[1]["rejected"] == ["t2"]
+    assert store.corrections() == [{"id": "feedback-2", "text": "pakket kwijt", "intent": "complaint"}]
+    assert store.summary() == {"used": 1, "edited": 0, "rejected": 1, "mean_edit_distance": None}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"action": "liked"}, "Unknown action"),
+        ({"action": "edited"}, "needs the final text"),
+        ({"suggestion_id": ""}, "needs the id"),
+        ({"text": ""}, "empty"),
+        ({"labels": {"mood": "x"}}, "Unknown label field"),
+        ({"labels": {"sentiment": "angry"}}, "Unknown sentiment"),
+    ],
+)
+def test_bad_feedback_is_refused_clearly(tmp_path: Path, kwargs: dict[str, object], message: str) -> None:
+    store = FeedbackStore(tmp_path / "f.db")
+    arguments: dict[str, object] = {"suggestion_id": "t1", "action": "used", "text": "pakket kwijt", **kwargs}
+    with pytest.raises(InputError, match=message):
+        store.record(**arguments)  # type: ignore[arg-type]
+    assert store.rows() == []
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    bogus = tmp_path / "f.db"
+    bogus.write_text("dit is geen database " * 100)
+    with pytest.raises(InputError, match="not a usable SQLite"):
+        FeedbackStore(bogus)
+    with pytest.raises(InputError, match="does not exist"):
+        FeedbackStore(tmp_path / "nope" / "f.db")
+
+
+def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "f.db"
+    FeedbackStore(path)
+
+    def post(i: int) -> None:
+        FeedbackStore(path).record(suggestion_id=f"t{i % 3}", action="used", text=f"bericht {i}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(post, range(200)))
+    assert len(FeedbackStore(path).rows()) == 200
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -1,0 +1,416 @@
+"""The search index over one library: text vectors of templates, articles and history, and the
+per-candidate features the ranker scores.
+
+It is built from the library alone (no labels), so it works on a team's own library on first use.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from webcare_nlp.rank.library import PLACEHOLDER, Article, Library, Template
+from webcare_nlp.text.normalize import fold_diacritics
+from webcare_nlp.text.pipeline import build_nlp
+
+FEATURES = (
+    "intent_fit",
+    "sentiment_fit",
+    "word_sim",
+    "char_sim",
+    "title_sim",
+    "history_vote",
+    "history_max",
+    "popularity",
+    "same_company",
+    "lang_match",
+    "channel_fit",
+    "has_history",
+    "topic_match",
+)
+KINDS = ("template", "article")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_NOISE = re.compile(r"@\w+|#|https?://\S+|www\.\S+")
+
+
+@cache
+def _lemma_table(lang: str) -> Any:
+    return build_nlp(lang).get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS as EN
+    from spacy.lang.nl.stop_words import STOP_WORDS as NL
+
+    return frozenset(fold_diacritics(w) for w in NL | EN) | {"hoi", "hallo", "hi", "hey", "beste", "dag"}
+
+
+def lemmas(text: str) -> list[str]:
+    """Content-word lemmas of a text: placeholders, handles, urls and stop words left out.
+
+    Example:
+        >>> lemmas("@KistjeHelpt mijn pakketten zijn nog steeds niet bezorgd {ordernummer}")
+        ['pakket', 'bezorgen']
+    """
+    text = PLACEHOLDER.sub(" ", _NOISE.sub(" ", text))
+    words = _WORD.findall(fold_diacritics(text).lower())
+    table_nl, table_en, stop = _lemma_table("nl"), _lemma_table("en"), _stop_words()
+    out = []
+    for word in words:
+        if word in stop:
+            continue
+        lemma = table_nl.get(word) or table_en.get(word) or word
+        if lemma not in stop:
+            out.append(lemma)
+    return out
+
+
+def _word_terms(text: str) -> list[str]:
+    """Lemmas and lemma bigrams."""
+    words = lemmas(text)
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
+def _char_text(text: str) -> str:
+    return fold_diacritics(PLACEHOLDER.sub(" ", _NOISE.sub(" ", text))).lower()
+
+
+class FastTfidf:
+    """A fitted TfidfVectorizer's transform without scikit-learn's per-call checks (short texts, low latency).
+
+    Gives the same vectors as `vectorizer.transform` for `sublinear_tf=True, norm="l2"`.
+    """
+
+    def __init__(self, vectorizer: TfidfVectorizer) -> None:
+        self.analyze = vectorizer.build_analyzer()
+        self.vocabulary = vectorizer.vocabulary_
+        self.idf = vectorizer.idf_.astype(np.float64)
+        self.size = len(self.vocabulary)
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        indptr, indices, values = [0], [], []
+        for text in texts:
+            counts = Counter(j for j in map(self.vocabulary.get, self.analyze(text)) if j is not None)
+            columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self.idf[
+                columns
+            ]
+            norm = np.sqrt(weights @ weights)
+            indices.append(columns)
+            values.append(weights / norm if norm else weights)
+            indptr.append(indptr[-1] + len(columns))
+        return sparse.csr_matrix(
+            (np.concatenate(values) if values else [], np.concatenate(indices) if indices else [], indptr),
+            shape=(len(texts), self.size),
+        )
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the ranker knows of one message."""
+
+    text: str
+    company: str | None = None
+    lang: str | None = None
+    channel: str | None = None
+    intent_scores: dict[str, float] = field(default_factory=dict)
+    sentiment_scores: dict[str, float] = field(default_factory=dict)
+    topic: str | None = None
+
+
+@dataclass
+class Candidates:
+    """The allowed candidates of one kind for one message, with their feature rows."""
+
+    kind: str
+    indices: np.ndarray
+    features: np.ndarray
+    history_similarity: np.ndarray  # the message's similarity to every past message
+
+
+class LibraryIndex:
+    """Vectors and lookups for one library; `features` turns messages into candidate feature rows.
+
+    Args:
+        library: the templates, articles and history to index.
+        neighbours: how many similar past messages vote for what was sent to them.
+    """
+
+    def __init__(self, library: Library, *, neighbours: int = 10) -> None:
+        self.library = library
+        self.neighbours = neighbours
+        self.items: dict[str, Sequence[Template | Article]] = {
+            "template": library.templates,
+            "article": library.articles,
+        }
+        docs = {kind: [item.document for item in items] for kind, items in self.items.items()}
+        history_texts = [entry.text for entry in library.history]
+        corpus = docs["template"] + docs["article"] + history_texts
+        self.word_vectorizer = TfidfVectorizer(
+            analyzer=_word_terms,
+            sublinear_tf=True,
+            min_df=1,
+        ).fit(corpus)
+        self.char_vectorizer = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(3, 5),
+            sublinear_tf=True,
+            preprocessor=_char_text,
+            min_df=1,
+            dtype=np.float32,
+        ).fit(corpus)
+        self._word = {kind: _transform(self.word_vectorizer, texts) for kind, texts in docs.items()}
+        self._char = {kind: _transform(self.char_vectorizer, texts) for kind, texts in docs.items()}
+        titles = {
+            kind: [" ".join([item.title, " ".join(item.tags)]) for item in items] for kind, items in self.items.items()
+        }
+        self._title = {kind: _transform(self.word_vectorizer, texts) for kind, texts in titles.items()}
+        self._history_word = _transform(self.word_vectorizer, history_texts)
+        self._history_char = _transform(self.char_vectorizer, history_texts)
+        self._lemma_sets = {kind: [set(lemmas(doc)) for doc in texts] for kind, texts in docs.items()}
+        idf = self.word_vectorizer.idf_
+        vocabulary = self.word_vectorizer.vocabulary_
+        self._idf = {term: float(idf[i]) for term, i in vocabulary.items() if " " not in term}
+        self._cache: dict[tuple[Any, ...], np.ndarray] = {}
+        self._fast_word, self._fast_char = FastTfidf(self.word_vectorizer), FastTfidf(self.char_vectorizer)
+        # Transposed once here: a CSR product with a transposed matrix would convert it on every call.
+        self._t: dict[Any, sparse.csr_matrix] = {
+            **{
+                (name, kind): m[kind].T.tocsr()
+                for name, m in (("word", self._word), ("char", self._char), ("title", self._title))
+                for kind in KINDS
+            },
+            "history_word": self._history_word.T.tocsr(),
+            "history_char": self._history_char.T.tocsr(),
+        }
+        self._build_usage()
+
+    def _build_usage(self) -> None:
+        position = {kind: {item.id: i for i, item in enumerate(items)} for kind, items in self.items.items()}
+        self.usage: dict[str, np.ndarray] = {}
+        self._votes: dict[str, sparse.csr_matrix] = {}
+        n_history = len(self.library.history)
+        for kind in KINDS:
+            counts: Counter[int] = Counter()
+            rows, cols, values = [], [], []
+            for h, entry in enumerate(self.library.history):
+                for item_id in entry.used:
+                    if item_id in position[kind]:
+                        counts[position[kind][item_id]] += 1
+                        rows.append(h)
+                        cols.append(position[kind][item_id])
+                        values.append(1.0)
+                for item_id in entry.rejected:
+                    if item_id in position[kind]:
+                        rows.append(h)
+                        cols.append(position[kind][item_id])
+                        values.append(-1.0)
+            size = len(self.items[kind])
+            self.usage[kind] = np.array([counts[i] for i in range(size)], dtype=float)
+            self._votes[kind] = sparse.csr_matrix((values, (rows, cols)), shape=(n_history, size))
+        # Per past message the candidates it got, and per candidate the past messages that got it.
+        self._sent = {
+            kind: [
+                votes.indices[votes.indptr[h] : votes.indptr[h + 1]][
+                    votes.data[votes.indptr[h] : votes.indptr[h + 1]] > 0
+                ]
+                for h in range(n_history)
+            ]
+            for kind, votes in self._votes.items()
+        }
+        self._receivers = {
+            kind: [np.flatnonzero(col > 0) for col in votes.T.toarray()] if votes.shape[1] else []
+            for kind, votes in self._votes.items()
+        }
+        self._companies = {
+            kind: np.array([item.company or "" for item in items], dtype=object) for kind, items in self.items.items()
+        }
+
+    # -- per message -------------------------------------------------------------------------------
+    def allowed(self, kind: str, company: str | None) -> np.ndarray:
+        """Indices of the candidates a message of `company` may get: its own and the company-less."""
+        companies = self._companies[kind]
+        return np.flatnonzero((companies == "") | (companies == (company or "")))
+
+    def vectorize(self, texts: Sequence[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        """Word and character TF-IDF rows of message texts."""
+        return self._fast_word.transform(texts), self._fast_char.transform(texts)
+
+    def features(
+        self,
+        queries: Sequence[Query],
+        *,
+        sentiment_profile: dict[str, dict[str, float]] | None = None,
+        vectors: tuple[sparse.csr_matrix, sparse.csr_matrix] | None = None,
+    ) -> list[dict[str, Candidates]]:
+        """Feature rows (in FEATURES order) of every allowed candidate of each kind, per message."""
+        if not queries:
+            return []
+        word, char = vectors if vectors is not None else self.vectorize([q.text for q in queries])
+        neighbour_weights, history_similarity = self._neighbours(word, char)
+        has_history = np.asarray((neighbour_weights > 0).sum(axis=1)).ravel() > 0
+        results: list[dict[str, Candidates]] = [{} for _ in queries]
+        for kind in KINDS:
+            if not self.items[kind]:
+                continue
+            word_sim = (word @ self._t[("word", kind)]).toarray()
+            char_sim = (char @ self._t[("char", kind)]).toarray()
+            title_sim = (word @ self._t[("title", kind)]).toarray()
+            votes = (neighbour_weights @ self._votes[kind]).toarray()
+            totals = np.asarray(neighbour_weights.sum(axis=1)).ravel()
+            vote_share = np.divide(votes, totals[:, None], out=np.zeros_like(votes), where=totals[:, None] > 0)
+            history_max = self._max_vote(kind, neighbour_weights)
+            usage = self.usage[kind]
+            popularity = np.log1p(usage) / math.log1p(usage.max()) if usage.max() > 0 else np.zeros_like(usage)
+            intent_fit, sentiment_fit = self._label_fit(kind, queries, sentiment_profile or {})
+            lang_match = self._lang_match(kind, queries)
+            channel_fit = self._channel_fit(kind, queries)
+            for m, query in enumerate(queries):
+                idx = self.allowed(kind, query.company)
+                rows = np.column_stack(
+                    [
+                        intent_fit[m, idx],
+                        sentiment_fit[m, idx],
+                        word_sim[m, idx],
+                        char_sim[m, idx],
+                        title_sim[m, idx],
+                        vote_share[m, idx],
+                        history_max[m, idx],
+                        popularity[idx],
+                        (self._companies[kind][idx] != "").astype(float),
+                        lang_match[m, idx],
+                        channel_fit[m, idx],
+                        np.full(len(idx), float(has_history[m])),
+                        np.zeros(len(idx)),
+                    ]
+                )
+                results[m][kind] = Candidates(kind, idx, rows, history_similarity[m])
+        return results
+
+    def _neighbours(self, word: sparse.csr_matrix, char: sparse.csr_matrix) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """The similarity of each message to every past message, and a sparse (messages x history)
+        matrix that keeps only the k nearest."""
+        n_history = self._history_word.shape[0]
+        if n_history == 0:
+            return sparse.csr_matrix((word.shape[0], 0)), np.zeros((word.shape[0], 0))
+        similarity = 0.5 * (word @ self._t["history_word"]).toarray() + 0.5 * (char @ self._t["history_char"]).toarray()
+        k = min(self.neighbours, n_history)
+        top = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        values = np.take_along_axis(similarity, top, axis=1)
+        # Weak matches are noise: a neighbour must share real content to vote.
+        values[values < 0.15] = 0.0
+        rows = np.repeat(np.arange(word.shape[0]), k)
+        nearest = sparse.csr_matrix((values.ravel(), (rows, top.ravel())), shape=(word.shape[0], n_history))
+        return nearest, similarity
+
+    def _label_fit(
+        self, kind: str, queries: Sequence[Query], profile: dict[str, dict[str, float]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """How well each candidate's intents fit the predicted intent, and the sentiment they usually meet."""
+        size = len(self.items[kind])
+        intent_fit = np.zeros((len(queries), size))
+        sentiment_fit = np.zeros((len(queries), size))
+        if kind != "template":
+            return intent_fit, sentiment_fit
+        intents = tuple(sorted({i for q in queries for i in q.intent_scores}))
+        sentiments = tuple(sorted({s for q in queries for s in q.sentiment_scores}))
+        if intents:
+            p_intent = np.array([[q.intent_scores.get(i, 0.0) for i in intents] for q in queries])
+            intent_fit = p_intent @ self._intent_members(intents).T
+        if profile and sentiments:
+            p_sentiment = np.array([[q.sentiment_scores.get(s, 0.0) for s in sentiments] for q in queries])
+            sentiment_fit = p_sentiment @ self._expected_sentiment(sentiments, profile).T
+        return intent_fit, sentiment_fit
+
+    def _intent_members(self, intents: tuple[str, ...]) -> np.ndarray:
+        """(templates x intents) 1 where the template is meant for the intent; cached per label set."""
+        key = ("members", intents)
+        if key not in self._cache:
+            self._cache[key] = np.array([[float(i in t.intents) for i in intents] for t in self.library.templates])
+        return self._cache[key]
+
+    def _expected_sentiment(self, sentiments: tuple[str, ...], profile: dict[str, dict[str, float]]) -> np.ndarray:
+        """(templates x sentiments) the mood the template's intents usually come in."""
+        key = ("sentiment", sentiments, id(profile))
+        if key not in self._cache:
+            self._cache[key] = np.array(
+                [
+                    [
+                        np.mean([profile.get(i, {}).get(s, 0.0) for i in t.intents]) if t.intents else 0.0
+                        for s in sentiments
+                    ]
+                    for t in self.library.templates
+                ]
+            )
+        return self._cache[key]
+
+    def _lang_match(self, kind: str, queries: Sequence[Query]) -> np.ndarray:
+        """+1 same language, -1 another, 0 when either is unknown."""
+        langs = np.array([item.lang or "" for item in self.items[kind]], dtype=object)
+        out = np.zeros((len(queries), len(langs)))
+        for m, query in enumerate(queries):
+            if query.lang:
+                out[m] = np.where(langs == "", 0.0, np.where(langs == query.lang, 1.0, -1.0))
+        return out
+
+    def _channel_fit(self, kind: str, queries: Sequence[Query]) -> np.ndarray:
+        """+1 the candidate names the message's channel, -1 it names others only, 0 unknown."""
+        items = self.items[kind]
+        out = np.zeros((len(queries), len(items)))
+        channels = [getattr(item, "channels", ()) for item in items]
+        if not any(channels):
+            return out
+        for m, query in enumerate(queries):
+            if query.channel:
+                out[m] = [0.0 if not c else (1.0 if query.channel in c else -1.0) for c in channels]
+        return out
+
+    def _max_vote(self, kind: str, weights: sparse.csr_matrix) -> np.ndarray:
+        """Per message and candidate, the highest similarity among the neighbours that got the candidate."""
+        out = np.zeros((weights.shape[0], len(self.items[kind])))
+        sent = self._sent[kind]
+        for m in range(weights.shape[0]):
+            start, end = weights.indptr[m], weights.indptr[m + 1]
+            for h, similarity in zip(weights.indices[start:end], weights.data[start:end], strict=True):
+                got = sent[h]
+                if len(got):
+                    out[m, got] = np.maximum(out[m, got], similarity)
+        return out
+
+    # -- explanations ------------------------------------------------------------------------------
+    def shared_terms(self, kind: str, index: int, text: str, *, limit: int = 3) -> list[str]:
+        """The rarest words the message and the candidate share."""
+        shared = set(lemmas(text)) & self._lemma_sets[kind][index]
+        return sorted(shared, key=lambda term: (-self._idf.get(term, 0.0), term))[:limit]
+
+    def similar_history(self, kind: str, index: int, history_similarity: np.ndarray) -> list[tuple[str, float]]:
+        """Past messages that got this candidate and resemble the message, most similar first, as
+        (text, similarity); `history_similarity` is the message's row from `features`."""
+        users = self._receivers[kind][index] if self._receivers[kind] else np.empty(0, dtype=int)
+        if not len(users):
+            return []
+        sims = history_similarity[users]
+        order = np.argsort(-sims, kind="stable")
+        return [(self.library.history[users[i]].text, float(sims[i])) for i in order if sims[i] >= 0.15]
+
+    def near_duplicates(self, kind: str, indices: Sequence[int]) -> np.ndarray:
+        """Character similarity between candidates' documents, as a square matrix (for diversity)."""
+        rows = self._char[kind][list(indices)]
+        return np.asarray((rows @ rows.T).toarray())
+
+
+def _transform(vectorizer: TfidfVectorizer, texts: list[str]) -> sparse.csr_matrix:
+    if not texts:  # scikit-learn refuses an empty batch
+        return sparse.csr_matrix((0, len(vectorizer.vocabulary_)), dtype=np.float64)
+    return vectorizer.transform(texts)

@@ -1,0 +1,349 @@
+"""A team's reply library: templates, knowledge-base articles and reply history, read from JSONL or YAML.
+
+Every problem names the file and the line; entries that can be skipped are skipped with a warning, so
+one bad line never hides a whole library.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from webcare_nlp.dataset import TRAINING_DATA
+from webcare_nlp.errors import InputError
+
+# A placeholder is a lower-case name in single braces: "{naam}", "{boekingscode}".
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+_ANY_BRACE = re.compile(r"[{}]")
+
+
+@dataclass(frozen=True)
+class Template:
+    """A reusable reply; `text` may hold placeholders such as {naam} and {initialen}."""
+
+    id: str
+    text: str
+    title: str = ""
+    company: str | None = None
+    intents: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    lang: str | None = None
+    channels: tuple[str, ...] = ()
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(PLACEHOLDER.findall(self.text)))
+
+    @property
+    def document(self) -> str:
+        """The text the ranker matches against: title, tags and the reply itself."""
+        return " ".join([self.title, " ".join(self.tags), PLACEHOLDER.sub(" ", self.text)])
+
+
+@dataclass(frozen=True)
+class Article:
+    """A knowledge-base article or blog post; its url is its id."""
+
+    url: str
+    title: str
+    summary: str = ""
+    body: str = ""
+    company: str | None = None
+    tags: tuple[str, ...] = ()
+    lang: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.url
+
+    @property
+    def document(self) -> str:
+        # The url's path often names the subject ("/help/bagage-kwijt"), so it is matched too.
+        path = re.sub(r"^[a-z]+://[^/]+", "", self.url)
+        words = re.sub(r"[/_.\-?=&]+", " ", path)
+        return " ".join([self.title, self.title, " ".join(self.tags), self.summary, self.body[:2000], words])
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A message an agent answered before, and the template ids and article urls that were sent."""
+
+    id: str
+    text: str
+    used: tuple[str, ...]
+    company: str | None = None
+    created_at: str | None = None
+    rejected: tuple[str, ...] = ()
+
+
+@dataclass
+class Library:
+    """Templates, articles and history, with the warnings about what was skipped while reading.
+
+    Example:
+        >>> library = Library.from_records(
+        ...     templates=[{"id": "t1", "text": "Hoi {naam}, sorry! ^{initialen}", "intents": ["complaint"]}],
+        ...     articles=[{"url": "https://x.nl/help", "title": "Hulp"}],
+        ... )
+        >>> library.templates[0].placeholders
+        ('naam', 'initialen')
+    """
+
+    templates: list[Template] = field(default_factory=list)
+    articles: list[Article] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        templates: str | Path | None = None,
+        articles: str | Path | None = None,
+        history: str | Path | None = None,
+    ) -> Library:
+        """Read a library from files or folders of .jsonl/.yaml files.
+
+        With no templates given, every part left out comes from the project's `training_data/`. A
+        team's own templates replace that default library: its articles and history are then only what
+        is given (the default history names the default templates, not the team's).
+
+        Raises:
+            InputError: a file is missing or unreadable, an entry is broken (no id, duplicate id,
+                bad placeholder syntax), or the library has neither templates nor articles. The
+                message names the file and line.
+        """
+        own = templates is not None
+        parts = {"templates": templates, "articles": articles, "history": history}
+        chosen = {
+            name: Path(given) if given is not None else (None if own else TRAINING_DATA / name)
+            for name, given in parts.items()
+        }
+        library = cls()
+        rows = {name: list(_read_parts(path)) if path is not None else [] for name, path in chosen.items()}
+        library.sources = {name: str(path) for name, path in chosen.items() if path is not None}
+        library._add(rows["templates"], rows["articles"], rows["history"])
+        return library
+
+    @classmethod
+    def from_records(
+        cls,
+        *,
+        templates: Iterable[dict[str, Any]] = (),
+        articles: Iterable[dict[str, Any]] = (),
+        history: Iterable[dict[str, Any]] = (),
+    ) -> Library:
+        """Build a library from in-memory records (the same fields as the files)."""
+        library = cls()
+        library._add(
+            [("<templates>", i, r) for i, r in enumerate(templates, 1)],
+            [("<articles>", i, r) for i, r in enumerate(articles, 1)],
+            [("<history>", i, r) for i, r in enumerate(history, 1)],
+        )
+        return library
+
+    def with_history(self, extra: Iterable[dict[str, Any]], *, source: str = "<feedback>") -> Library:
+        """A copy with more history (for example what agents used, from the feedback store)."""
+        library = Library(
+            list(self.templates), list(self.articles), list(self.history), list(self.warnings), dict(self.sources)
+        )
+        known = {t.id for t in self.templates} | {a.url for a in self.articles}
+        for line, record in enumerate(extra, 1):
+            entry = _history_entry(record, source, line, known, library.warnings, default_id=f"{source}-{line}")
+            if entry is not None:
+                library.history.append(entry)
+        return library
+
+    def _add(
+        self,
+        template_rows: list[tuple[str, int, Any]],
+        article_rows: list[tuple[str, int, Any]],
+        history_rows: list[tuple[str, int, Any]],
+    ) -> None:
+        seen: dict[str, str] = {}
+        for source, line, record in template_rows:
+            template = _template(record, source, line)
+            if template.id in seen:
+                raise InputError(
+                    f"{source}:{line}: duplicate template id {template.id!r} (first at {seen[template.id]})."
+                )
+            seen[template.id] = f"{source}:{line}"
+            self.templates.append(template)
+        urls: set[str] = set()
+        for source, line, record in article_rows:
+            article = _article(record, source, line, self.warnings)
+            if article is None:
+                continue
+            if article.url in urls:
+                self.warnings.append(f"{source}:{line}: skipped a second article with url {article.url}")
+                continue
+            urls.add(article.url)
+            self.articles.append(article)
+        if not self.templates and not self.articles:
+            names = sorted({source for source, _, _ in template_rows + article_rows}) or ["no files"]
+            raise InputError(f"The library is empty ({', '.join(names)}): give at least one template or article.")
+        known = set(seen) | urls
+        for source, line, record in history_rows:
+            entry = _history_entry(record, source, line, known, self.warnings, default_id=f"h{len(self.history) + 1}")
+            if entry is not None:
+                self.history.append(entry)
+
+
+# -- reading files ---------------------------------------------------------------------------------
+def _read_parts(path: Path) -> Iterator[tuple[str, int, Any]]:
+    """(file, line, record) for a file, or for every .jsonl/.yaml file of a folder."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder.")
+    files = sorted(p for p in path.iterdir() if p.suffix in {".jsonl", ".yaml", ".yml"}) if path.is_dir() else [path]
+    for file in files:
+        yield from _read_file(file)
+
+
+def _read_file(path: Path) -> Iterator[tuple[str, int, Any]]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror}).") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}).") from exc
+    if path.suffix in {".yaml", ".yml"}:
+        yield from _read_yaml(path, text)
+    elif path.suffix == ".jsonl":
+        for line_no, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                yield str(path), line_no, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{line_no}: not valid JSON ({exc.msg}).") from exc
+    else:
+        raise InputError(f"{path}: use a .jsonl or .yaml file.")
+
+
+def _read_yaml(path: Path, text: str) -> Iterator[tuple[str, int, Any]]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        node = yaml.compose(text, Loader=loader)
+        data = yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise InputError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)}).") from exc
+    if data is None:
+        return
+    if not isinstance(data, list) or node is None:
+        raise InputError(f"{path}: expected a YAML list of entries (- id: ...).")
+    for item_node, record in zip(node.value, data, strict=True):
+        yield str(path), item_node.start_mark.line + 1, record
+
+
+# -- one entry -------------------------------------------------------------------------------------
+def _strings(value: Any, source: str, line: int, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(f"{source}:{line}: {name!r} must be a list of strings.")
+    return tuple(value)
+
+
+def _optional_str(record: dict[str, Any], key: str, source: str, line: int) -> str | None:
+    value = record.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"{source}:{line}: {key!r} must be a string.")
+    return value
+
+
+def _check_placeholders(text: str, source: str, line: int) -> None:
+    """Every brace must belong to a {lower_case} placeholder, so an agent never sends a stray brace."""
+    leftover = _ANY_BRACE.search(PLACEHOLDER.sub("", text))
+    if leftover:
+        bad = re.search(r"\{[^{}]*\}?|\}", text)
+        shown = bad.group(0) if bad else leftover.group(0)
+        raise InputError(
+            f"{source}:{line}: unknown placeholder syntax {shown!r}; write placeholders as {{naam}} "
+            "(lower case, letters, digits and _ in single braces)."
+        )
+
+
+def _template(record: Any, source: str, line: int) -> Template:
+    if not isinstance(record, dict):
+        raise InputError(f"{source}:{line}: a template must be an object with id and text.")
+    template_id, text = record.get("id"), record.get("text")
+    if not isinstance(template_id, str) or not template_id.strip():
+        raise InputError(f"{source}:{line}: template without an id.")
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(f"{source}:{line}: template {template_id!r} has no text.")
+    _check_placeholders(text, source, line)
+    return Template(
+        id=template_id,
+        text=text,
+        title=_optional_str(record, "title", source, line) or "",
+        company=_optional_str(record, "company", source, line),
+        intents=_strings(record.get("intents"), source, line, "intents"),
+        tags=_strings(record.get("tags"), source, line, "tags"),
+        lang=_optional_str(record, "lang", source, line),
+        channels=_strings(record.get("channels"), source, line, "channels"),
+    )
+
+
+def _article(record: Any, source: str, line: int, warnings: list[str]) -> Article | None:
+    if not isinstance(record, dict):
+        warnings.append(f"{source}:{line}: skipped: an article must be an object with url and title")
+        return None
+    url = record.get("url")
+    if not isinstance(url, str) or not url.strip():
+        warnings.append(f"{source}:{line}: skipped an article without a url")
+        return None
+    title = record.get("title")
+    if not isinstance(title, str) or not title.strip():
+        title = url
+    return Article(
+        url=url,
+        title=title,
+        summary=_optional_str(record, "summary", source, line) or "",
+        body=_optional_str(record, "body", source, line) or "",
+        company=_optional_str(record, "company", source, line),
+        tags=_strings(record.get("tags"), source, line, "tags"),
+        lang=_optional_str(record, "lang", source, line),
+    )
+
+
+def _history_entry(
+    record: Any, source: str, line: int, known: set[str], warnings: list[str], *, default_id: str
+) -> HistoryEntry | None:
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not record["text"].strip():
+        warnings.append(f"{source}:{line}: skipped a history line without text")
+        return None
+    used = record.get("used") or []
+    if not isinstance(used, list) or not all(isinstance(u, str) for u in used):
+        warnings.append(f"{source}:{line}: skipped a history line whose 'used' is not a list of ids")
+        return None
+    unknown = [u for u in used if u not in known]
+    if unknown:
+        warnings.append(f"{source}:{line}: ignored unknown template or article {', '.join(unknown)}")
+    rejected = [r for r in record.get("rejected") or [] if isinstance(r, str) and r in known]
+    kept = tuple(u for u in used if u in known)
+    if not kept and not rejected:
+        return None
+    company = record.get("company")
+    return HistoryEntry(
+        id=str(record.get("id") or default_id),
+        text=record["text"],
+        used=kept,
+        company=company if isinstance(company, str) and company else None,
+        created_at=record.get("created_at") if isinstance(record.get("created_at"), str) else None,
+        rejected=tuple(rejected),
+    )

@@ -1,0 +1,76 @@
+"""The learned part of ranking: feature weights per kind and the abstention threshold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+from webcare_nlp.rank.index import FEATURES
+
+
+class Ranker(BaseEstimator):
+    """Scores candidate feature rows (see `index.FEATURES`) with the chance that an agent sends it.
+
+    Args:
+        C: inverse regularisation strength of the logistic model.
+        threshold: below this score no suggestion is made (set from held-out data by tuning).
+        cold_threshold: the same for a message with no similar past message in the history.
+        random_state: seed of the solver.
+
+    Example:
+        >>> X = np.array([[0.9, 0.1], [0.1, 0.9], [0.8, 0.2], [0.2, 0.7]])
+        >>> ranker = Ranker(C=10.0).fit(X, np.array([1, 0, 1, 0]))
+        >>> bool(ranker.score_rows(X[:1])[0] > ranker.score_rows(X[1:2])[0])
+        True
+    """
+
+    def __init__(
+        self, *, C: float = 1.0, threshold: float = 0.0, cold_threshold: float = 0.0, random_state: int = 0
+    ) -> None:
+        self.C = C
+        self.threshold = threshold
+        self.cold_threshold = cold_threshold
+        self.random_state = random_state
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Ranker:
+        X = np.asarray(X, dtype=float)
+        # A feature that never varies in the training history (no template names a channel, say) has
+        # no learnable weight; left in, it would leak into the intercept and misfire on a library
+        # where it does vary.
+        varying = X.std(axis=0) > 0
+        model = LogisticRegression(C=self.C, max_iter=2000, random_state=self.random_state)
+        model.fit(X[:, varying], np.asarray(y, dtype=int))
+        self.coef_ = np.zeros(X.shape[1])
+        self.coef_[varying] = model.coef_[0]
+        self.intercept_ = float(model.intercept_[0])
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def score_rows(self, X: np.ndarray) -> np.ndarray:
+        """Probability-like scores in [0, 1]."""
+        check_is_fitted(self, "coef_")
+        z = np.asarray(X, dtype=float) @ self.coef_ + self.intercept_
+        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+    def threshold_for(self, features: np.ndarray) -> float:
+        """The abstention bar for one message's candidate rows (lower when no past message is similar)."""
+        has_history = bool(len(features)) and features[0, FEATURES.index("has_history")] > 0
+        return float(self.threshold if has_history else self.cold_threshold)
+
+    def weights(self) -> dict[str, float]:
+        check_is_fitted(self, "coef_")
+        return {name: round(float(w), 3) for name, w in zip(FEATURES, self.coef_, strict=False)}
+
+
+@dataclass
+class RankerSet:
+    """One ranker per kind (template, article), the sentiment profile of each intent and the CV report."""
+
+    rankers: dict[str, Ranker]
+    sentiment_profile: dict[str, dict[str, float]]
+    report: dict[str, Any] = field(default_factory=dict)

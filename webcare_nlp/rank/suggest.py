@@ -1,0 +1,141 @@
+"""Suggestions for messages: rank the library, keep the top ones that differ, fill them in, say why."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from webcare_nlp.rank.fill import fill_template
+from webcare_nlp.rank.index import Candidates, LibraryIndex, Query
+from webcare_nlp.rank.library import Article, Library, Template
+from webcare_nlp.rank.ranker import RankerSet
+from webcare_nlp.text.pii import find_entities, mask
+
+# Two templates this alike (character n-gram cosine) are one suggestion for the agent.
+NEAR_DUPLICATE = 0.8
+
+
+@dataclass(frozen=True)
+class Request:
+    """One message to suggest for, with what filling in and channel fit need."""
+
+    query: Query
+    author: str | None = None
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    intent: str | None = None
+
+
+class Suggester:
+    """Ranks one library with learned rankers.
+
+    Args:
+        library: the team's templates, articles and history.
+        rankers: the learned weights and thresholds (shipped with the model).
+        initials: the agent's initials for `{initialen}`.
+    """
+
+    def __init__(self, library: Library, rankers: RankerSet, *, initials: str = "") -> None:
+        self.library = library
+        self.rankers = rankers
+        self.initials = initials
+        self.index = LibraryIndex(library)
+
+    def suggest_many(
+        self, requests: Sequence[Request], *, top_k: int = 3, abstain: bool = True
+    ) -> list[list[dict[str, Any]]]:
+        """Up to `top_k` templates and `top_k` articles per message, best first, each kind above its threshold."""
+        word, char = self.index.vectorize([r.query.text for r in requests])
+        candidate_sets = self.index.features(
+            [r.query for r in requests], sentiment_profile=self.rankers.sentiment_profile, vectors=(word, char)
+        )
+        out: list[list[dict[str, Any]]] = []
+        for request, candidates in zip(requests, candidate_sets, strict=True):
+            picked: list[dict[str, Any]] = []
+            best_article = None
+            for kind in ("article", "template"):
+                if kind not in candidates or kind not in self.rankers.rankers:
+                    continue
+                chosen = self._choose(kind, candidates[kind], top_k=top_k, abstain=abstain)
+                history_similarity = candidates[kind].history_similarity
+                if kind == "article" and chosen:
+                    best_article = self.library.articles[chosen[0][0]].url
+                picked.extend(
+                    self._render(kind, i, score, request, best_article, history_similarity) for i, score in chosen
+                )
+            # Templates first: they are the reply; articles are links to put in it.
+            out.append(sorted(picked, key=lambda s: (s["kind"] != "template", -s["score"])))
+        return out
+
+    def _choose(self, kind: str, candidates: Candidates, *, top_k: int, abstain: bool) -> list[tuple[int, float]]:
+        ranker = self.rankers.rankers[kind]
+        scores = ranker.score_rows(candidates.features)
+        threshold = ranker.threshold_for(candidates.features)
+        chosen: list[tuple[int, float]] = []
+        order = np.argsort(-scores, kind="stable")[: 4 * top_k]
+        if abstain:
+            order = order[scores[order] >= threshold]
+        indices = [int(candidates.indices[j]) for j in order]
+        alike = self.index.near_duplicates(kind, indices) if indices else np.zeros((0, 0))
+        kept: list[int] = []
+        for position, j in enumerate(order):
+            if len(chosen) == top_k:
+                break
+            if any(alike[position, other] >= NEAR_DUPLICATE for other in kept):
+                continue
+            kept.append(position)
+            chosen.append((indices[position], float(scores[j])))
+        return chosen
+
+    def _render(
+        self, kind: str, index: int, score: float, request: Request, link: str | None, history_similarity: Any
+    ) -> dict[str, Any]:
+        item: Template | Article = self.index.items[kind][index]
+        why = self._why(kind, index, item, request, history_similarity)
+        if isinstance(item, Template):
+            filled = fill_template(
+                item.text,
+                name=request.author,
+                initials=self.initials,
+                entities=request.entities,
+                channel=request.query.channel,
+                link=link,
+            )
+            return {
+                "kind": kind,
+                "id": item.id,
+                "score": round(score, 4),
+                "title": item.title,
+                **filled.as_dict(),
+                "why": why,
+            }
+        return {
+            "kind": kind,
+            "id": item.url,
+            "url": item.url,
+            "score": round(score, 4),
+            "title": item.title,
+            "why": why,
+        }
+
+    def _why(self, kind: str, index: int, item: Template | Article, request: Request, history_similarity: Any) -> str:
+        reasons = []
+        if isinstance(item, Template) and request.intent and request.intent in item.intents:
+            reasons.append(f"fits intent {request.intent}")
+        terms = self.index.shared_terms(kind, index, request.query.text)
+        if terms:
+            reasons.append("shares " + ", ".join(terms))
+        similar = self.index.similar_history(kind, index, history_similarity)
+        if similar:
+            # The example is a past customer's message: show it masked, like everything else.
+            example = mask(similar[0][0], find_entities(similar[0][0]))
+            example = example if len(example) <= 60 else example[:57] + "..."
+            reasons.append(f'sent for {len(similar)} similar past message(s), e.g. "{example}"')
+        uses = int(self.index.usage[kind][index])
+        if uses:
+            reasons.append(f"used {uses}x before")
+        if item.company:
+            reasons.append(f"{item.company}'s own")
+        return "; ".join(reasons) or "closest match in the library"

@@ -1,0 +1,179 @@
+"""Learning the ranking weights and the abstention threshold by cross-validation over a reply history.
+
+Each fold's messages are ranked against an index built without them, both with the rest of the history
+and with none (as for a team's brand-new library), so the weights and the threshold hold in both cases.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from webcare_nlp.rank.index import FEATURES, KINDS, LibraryIndex, Query
+from webcare_nlp.rank.library import Library
+from webcare_nlp.rank.metrics import hit_at_k, mean_reciprocal_rank
+from webcare_nlp.rank.ranker import Ranker, RankerSet
+
+C_GRID = (0.1, 1.0, 10.0)
+BASELINES = {"popularity": "popularity", "text": "char_sim"}
+
+
+def sentiment_profile(messages: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """P(sentiment | intent) in labelled messages: what mood each kind of message usually comes in."""
+    counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for message in messages:
+        counts[message["intent"]][message["sentiment"]] += 1
+    return {
+        intent: {s: n / sum(by_sentiment.values()) for s, n in sorted(by_sentiment.items())}
+        for intent, by_sentiment in sorted(counts.items())
+    }
+
+
+def _rows(
+    library: Library, queries: Sequence[Query], profile: dict[str, dict[str, float]], *, folds: int, seed: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Out-of-fold candidate rows per kind: one group per (message, regime) with its gold mask."""
+    order = np.random.default_rng(seed).permutation(len(library.history))
+    fold_of = np.empty(len(order), dtype=int)
+    fold_of[order] = np.arange(len(order)) % folds
+    groups: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+    for fold in range(folds):
+        test = np.flatnonzero(fold_of == fold)
+        rest = [entry for i, entry in enumerate(library.history) if fold_of[i] != fold]
+        for regime, history in (("history", rest), ("no_history", [])):
+            index = LibraryIndex(replace(library, history=history, warnings=[]))
+            candidate_sets = index.features([queries[int(i)] for i in test], sentiment_profile=profile)
+            for i, candidates in zip(test, candidate_sets, strict=True):
+                used = set(library.history[i].used)
+                for kind, cands in candidates.items():
+                    ids = [index.items[kind][j].id for j in cands.indices]
+                    gold = np.array([item_id in used for item_id in ids])
+                    if gold.any():
+                        keep = _training_rows(cands.features, gold)
+                        groups[kind].append(
+                            {
+                                "fold": fold,
+                                "regime": regime,
+                                "X": cands.features,
+                                "y": gold,
+                                "train": keep,
+                                "ids": ids,
+                                "gold": used,
+                            }
+                        )
+    return groups
+
+
+def _training_rows(features: np.ndarray, gold: np.ndarray, *, hard: int = 30) -> np.ndarray:
+    """The positives and the hardest negatives (most similar text): the rows that shape the ranking.
+
+    Fitting on every candidate of a 165-template library costs time and teaches little: the far-off
+    negatives are easy.
+    """
+    closeness = features[:, FEATURES.index("word_sim")] + features[:, FEATURES.index("char_sim")]
+    closeness = closeness + features[:, FEATURES.index("history_vote")]
+    negatives = np.flatnonzero(~gold)
+    hardest = negatives[np.argsort(-closeness[negatives], kind="stable")[:hard]]
+    return np.sort(np.concatenate([np.flatnonzero(gold), hardest]))
+
+
+def _fit(groups: list[dict[str, Any]], C: float, seed: int) -> Ranker:
+    return Ranker(C=C, random_state=seed).fit(
+        np.vstack([g["X"][g["train"]] for g in groups]), np.concatenate([g["y"][g["train"]] for g in groups])
+    )
+
+
+def _ranked(groups: list[dict[str, Any]], scores: list[np.ndarray]) -> list[list[str]]:
+    return [[g["ids"][j] for j in np.argsort(-s, kind="stable")] for g, s in zip(groups, scores, strict=True)]
+
+
+def _metrics(groups: list[dict[str, Any]], scores: list[np.ndarray]) -> dict[str, float]:
+    ranked = _ranked(groups, scores)
+    gold = [sorted(g["gold"]) for g in groups]
+    return {
+        "hit@1": round(hit_at_k(ranked, gold, 1), 4),
+        "hit@3": round(hit_at_k(ranked, gold, 3), 4),
+        "mrr": round(mean_reciprocal_rank(ranked, gold), 4),
+        "messages": len(groups),
+    }
+
+
+def _out_of_fold(groups: list[dict[str, Any]], C: float, folds: int, seed: int) -> list[np.ndarray]:
+    scores: list[np.ndarray] = [np.empty(0)] * len(groups)
+    for fold in range(folds):
+        ranker = _fit([g for g in groups if g["fold"] != fold], C, seed)
+        for i, g in enumerate(groups):
+            if g["fold"] == fold:
+                scores[i] = ranker.score_rows(g["X"])
+    return scores
+
+
+def abstention_threshold(top_scores: np.ndarray, hits: np.ndarray) -> float:
+    """The score below which suggestions are more often wrong than right (held-out top-3 hits).
+
+    Example:
+        >>> abstention_threshold(np.array([0.9, 0.8, 0.3, 0.2]), np.array([1, 1, 0, 0]))
+        0.8
+    """
+    order = np.argsort(-top_scores, kind="stable")
+    gain = np.cumsum(hits[order] - 0.5)
+    best = int(np.argmax(gain))
+    return float(top_scores[order][best]) if gain[best] > 0 else float(top_scores.max()) + 1e-9
+
+
+def fit_rankers(
+    library: Library,
+    queries: Sequence[Query],
+    *,
+    labelled: Sequence[dict[str, Any]],
+    folds: int = 5,
+    seed: int = 0,
+) -> RankerSet:
+    """Cross-validate the ranker on `library.history` (queries aligned with it) and fit it on all.
+
+    Args:
+        library: templates, articles and the history whose `used` lists are the gold.
+        queries: what the label models say of each history message, in history order.
+        labelled: labelled messages, for the sentiment profile of each intent.
+        folds: cross-validation folds over the history messages.
+        seed: the seed of the fold split and the solver.
+    """
+    profile = sentiment_profile(labelled)
+    groups = _rows(library, queries, profile, folds=folds, seed=seed)
+    rankers: dict[str, Ranker] = {}
+    report: dict[str, Any] = {"folds": folds, "history_messages": len(library.history), "kinds": {}}
+    for kind, kind_groups in groups.items():
+        if not kind_groups:
+            continue
+        by_c = {C: _out_of_fold(kind_groups, C, folds, seed) for C in C_GRID}
+        best_c = max(C_GRID, key=lambda C: (_metrics(kind_groups, by_c[C])["mrr"], -C))
+        scores = by_c[best_c]
+        ranked = _ranked(kind_groups, scores)
+        hits = np.array([bool(set(r[:3]) & g["gold"]) for r, g in zip(ranked, kind_groups, strict=True)], dtype=float)
+        # A message with similar past messages scores higher than one without, so each case gets its own bar.
+        thresholds = {}
+        for regime in ("history", "no_history"):
+            picked = [i for i, g in enumerate(kind_groups) if g["regime"] == regime]
+            thresholds[regime] = abstention_threshold(np.array([scores[i].max() for i in picked]), hits[picked])
+        kind_report: dict[str, Any] = {"C": best_c, "thresholds": {k: round(v, 4) for k, v in thresholds.items()}}
+        for regime in ("history", "no_history"):
+            picked = [i for i, g in enumerate(kind_groups) if g["regime"] == regime]
+            sub = [kind_groups[i] for i in picked]
+            kind_report[regime] = _metrics(sub, [scores[i] for i in picked])
+            answered = [i for i in picked if scores[i].max() >= thresholds[regime]]
+            kind_report[regime]["answered"] = round(len(answered) / len(picked), 4)
+            kind_report[regime]["hit@3_answered"] = round(float(hits[answered].mean()) if answered else float("nan"), 4)
+            for name, feature in BASELINES.items():
+                column = FEATURES.index(feature)
+                kind_report[regime][f"baseline_{name}"] = _metrics(sub, [g["X"][:, column] for g in sub])
+        ranker = _fit(kind_groups, best_c, seed).set_params(
+            threshold=thresholds["history"], cold_threshold=thresholds["no_history"]
+        )
+        kind_report["weights"] = ranker.weights()
+        rankers[kind] = ranker
+        report["kinds"][kind] = kind_report
+    return RankerSet(rankers=rankers, sentiment_profile=profile, report=report)
