@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -262,3 +263,13 @@ def test_concurrent_feedback_loses_no_row(tmp_path):
     assert sorted(r["message_id"] for r in rows) == sorted(f"m{i}" for i in range(200))
     with sqlite3.connect(tmp_path / "feedback.sqlite3") as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_page_and_its_files_are_served_locally(client):
+    page = client.get("/")
+    assert page.status_code == 200 and 'lang="nl"' in page.text
+    for asset in ("/static/app.js", "/static/app.css"):
+        response = client.get(asset)
+        assert response.status_code == 200 and asset.rsplit("/", 1)[1] in page.text
+        assert not re.search(r"""(src|href|url\()\s*=?\s*["']?(https?:)?//""", response.text)  # no CDN
+    assert not re.search(r"""(src|href)="(https?:)?//""", page.text)
