@@ -1,4 +1,4 @@
-"""Commands that label messages and build or score the label models: analyze, train, evaluate, score."""
+"""Commands that label messages and build or score the label models: analyze, train, evaluate."""
 
 from __future__ import annotations
 
@@ -108,26 +108,3 @@ def evaluate(
     typer.echo(json.dumps(result.summary(), indent=2) if as_json else evaluation.render_text(result))
     if written:
         typer.echo(f"report written to {written}", err=True)
-
-
-@app.command()
-def score(
-    source: Annotated[str, typer.Argument(metavar="IN", help="Messages as .jsonl, or - for standard input.")],
-    output: Annotated[str, typer.Option("--output", "-o", help="Output .jsonl, or - for standard output.")],
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
-    chunk_size: Annotated[int, typer.Option(help="Messages per batch.", min=1, max=100_000)] = 1000,
-    model: ModelOption = None,
-) -> None:
-    """Score every message of a file, streaming; unreadable lines go to OUT.rejects.jsonl.
-
-    Example:
-
-        webcare score mentions.jsonl --output scored.jsonl
-    """
-    from webcare_nlp.batch import score_file
-
-    try:
-        summary = score_file(load_engine(model), source, output, overwrite=overwrite, chunk_size=chunk_size)
-    except WebcareError as exc:
-        fail(str(exc))
-    typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False), err=True)

@@ -1,0 +1,221 @@
+"""Batch scoring: nothing lost, input order kept, JSONL/CSV/Parquet in and out, clear errors on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from webcare_nlp.batch import ScoreSettings, score_file
+from webcare_nlp.cli import app
+
+runner = CliRunner()
+
+GOOD = [
+    {"id": "a", "text": "Waar blijft mijn pakket? Al een week niks gehoord", "channel": "twitter", "author": "Sanne"},
+    {"id": "b", "text": "Top geholpen door Ilse ^IB, dank jullie!", "channel": "facebook", "platform": "brand"},
+    {"text": "Kunnen jullie mijn abonnement opzeggen per 1 juni?", "channel": "whatsapp"},
+    {"id": 7, "text": "Mijn koffer is kapot teruggekomen 😡", "author": None},
+]
+
+# One line of every kind a real archive holds: good lines between bad ones, and blank lines.
+BAD_CASES = [
+    json.dumps(GOOD[0]).encode(),
+    b"this is not json",
+    b'{"id": "no-text"}',
+    b"",
+    b"[1, 2, 3]",
+    b'{"text": "\xff\xfe invalid utf-8"}',
+    json.dumps(GOOD[1]).encode(),
+    b'{"text": ""}',
+    b"   \t ",
+    b'{"text": 42}',
+    b'{"text": ["een", "lijst"]}',
+    b'{"text": "top service!", "channel": "pigeon"}',
+    b'{"text": "' + b"x" * 1_100_000 + b'"}',
+    b'{"text": "nul\\u0000byte"}',
+    b'{"text": "half',
+    b"null",
+    b"\x00\x01\x02\x03 binary",
+    json.dumps(GOOD[2]).encode(),
+    b'{"text": "dubbel", "text": }',
+    json.dumps(GOOD[3], ensure_ascii=False).encode(),
+]
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+def _score(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["score", *args])
+    assert "Traceback" not in result.output, result.output
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def bad_file(tmp_path: Path) -> Path:
+    source = tmp_path / "archive.jsonl"
+    source.write_bytes(b"\n".join(BAD_CASES) + b"\n\n")
+    return source
+
+
+def test_every_line_is_scored_or_rejected(tmp_path, bad_file):
+    output = tmp_path / "scored.jsonl"
+    code, text = _score(str(bad_file), "--output", str(output), "--summary-json", "--chunk-size", "3")
+    assert code == 0, text
+    scored = _read_jsonl(output)
+    rejects = _read_jsonl(tmp_path / "scored.jsonl.rejects.jsonl")
+    blank = [i for i, raw in enumerate(BAD_CASES, start=1) if not raw.strip()] + [len(BAD_CASES) + 1]
+    assert len(scored) + len(rejects) == len(BAD_CASES) + 1 - len(blank)  # lines in = out + rejected
+    assert [r["id"] for r in scored] == ["a", "b", "18", "7"]  # input order; a missing id is the line number
+    assert set(r["line"] for r in rejects).isdisjoint(blank)
+    assert all(r["reason"] and "raw" in r for r in rejects)
+    summary = json.loads(text.strip().splitlines()[-2])
+    assert (summary["lines"], summary["scored"], summary["rejected"], summary["blank"]) == (
+        len(scored) + len(rejects),
+        len(scored),
+        len(rejects),
+        len(blank),
+    )
+    assert sum(summary["intent"].values()) == len(scored)
+
+
+def test_reject_reasons_say_what_is_wrong(tmp_path, bad_file):
+    output = tmp_path / "scored.jsonl"
+    assert _score(str(bad_file), "--output", str(output))[0] == 0
+    reasons = {r["line"]: r["reason"] for r in _read_jsonl(tmp_path / "scored.jsonl.rejects.jsonl")}
+    assert "not valid JSON" in reasons[2]
+    assert "no 'text'" in reasons[3]
+    assert "UTF-8" in reasons[6]
+    assert "string, not int" in reasons[10]
+    assert "channel" in reasons[12]
+    assert "limit" in reasons[13]
+
+
+def test_workers_keep_the_input_order(tmp_path, bad_file, engine):
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    score_file(str(bad_file), str(one), engine=engine, chunk_size=2)
+    summary = score_file(str(bad_file), str(two), workers=2, chunk_size=2)
+    assert two.read_bytes() == one.read_bytes()
+    assert (tmp_path / "two.jsonl.rejects.jsonl").read_bytes() == (tmp_path / "one.jsonl.rejects.jsonl").read_bytes()
+    assert summary.lines == summary.scored + summary.rejected
+
+
+def test_csv_and_parquet_give_the_same_labels_as_jsonl(tmp_path, engine):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(GOOD)
+    frame["id"] = frame["id"].astype("string")
+    frame.to_csv(tmp_path / "in.csv", index=False, sep=";")  # another delimiter: found from the header
+    frame.to_parquet(tmp_path / "in.parquet")
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in GOOD), encoding="utf-8")
+    reference = score_file(str(tmp_path / "in.jsonl"), str(tmp_path / "ref.jsonl"), engine=engine)
+    assert reference.scored == len(GOOD)
+    expected = pd.read_json(tmp_path / "ref.jsonl", lines=True, dtype=False)
+    for source in ("in.csv", "in.parquet"):
+        for target in ("out.csv", "out.parquet"):
+            out = tmp_path / f"{source}.{target}"
+            settings = ScoreSettings(fields=("author",))
+            score_file(str(tmp_path / source), str(out), engine=engine, settings=settings)
+            got = pd.read_csv(out, dtype=str) if target == "out.csv" else pd.read_parquet(out)
+            assert "intent_scores" not in got.columns  # formats.md: no score dicts in a table
+            assert got["intent"].tolist() == expected["intent"].tolist(), (source, target)
+            assert got["reply_expected"].astype(str).tolist() == expected["reply_expected"].astype(str).tolist()
+            assert json.loads(got["suggestions"][0]) == expected["suggestions"][0]
+            assert got["author"][0] == "Sanne"
+
+
+def test_csv_rows_that_cannot_be_read_are_rejected_with_their_line(tmp_path, engine):
+    rows = [
+        b"id,text,channel",
+        b'c1,"Waar is mijn pakket?",twitter',
+        b"c2,te veel,velden,hier",
+        b"c3,,twitter",
+        b'c4,"over twee\nregels, met komma",facebook',
+        b"",
+        b"c5,\xff\xfe kapot,twitter",
+        b'c6,"' + b"y" * 200_000 + b'",twitter',
+        b"c7,Dank voor de snelle hulp,whatsapp",
+    ]
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"\n".join(rows) + b"\n")
+    summary = score_file(str(source), str(tmp_path / "out.jsonl"), engine=engine)
+    scored = _read_jsonl(tmp_path / "out.jsonl")
+    rejects = {r["line"]: r for r in _read_jsonl(tmp_path / "out.jsonl.rejects.jsonl")}
+    assert [r["id"] for r in scored] == ["c1", "c4", "c7"]
+    assert sorted(rejects) == [3, 4, 8, 9]  # line numbers of the file, a quoted newline counted
+    assert "fields" in rejects[3]["reason"] and rejects[3]["raw"] == "c2,te veel,velden,hier"
+    assert "UTF-8" in rejects[8]["reason"] and "\\xff" in rejects[8]["raw"]
+    assert summary.lines == len(scored) + len(rejects) and summary.blank == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("no_text.csv", b"id,bericht\n1,hoi\n", "no 'text' column"),
+        ("empty.csv", b"", "empty"),
+        ("notes.txt", b"hoi\n", "Cannot tell the format"),
+        ("broken.parquet", b"PAR1 not really", "not a readable Parquet file"),
+    ],
+)
+def test_unusable_input_is_a_clear_error(tmp_path, name, content, message):
+    source = tmp_path / name
+    source.write_bytes(content)
+    code, text = _score(str(source), "--output", str(tmp_path / "out.jsonl"))
+    assert code == 2 and "error:" in text and message in text
+    assert not list(tmp_path.glob(".out.jsonl*"))  # no working files left behind
+
+
+def test_parquet_with_a_wrong_schema_is_a_clear_error(tmp_path):
+    pd = pytest.importorskip("pandas")
+    pd.DataFrame({"id": ["1"], "bericht": ["hoi"]}).to_parquet(tmp_path / "a.parquet")
+    pd.DataFrame({"id": ["1"], "text": [42]}).to_parquet(tmp_path / "b.parquet")
+    code, text = _score(str(tmp_path / "a.parquet"), "--output", str(tmp_path / "out.jsonl"))
+    assert code == 2 and "no 'text' column" in text
+    code, text = _score(str(tmp_path / "b.parquet"), "--output", str(tmp_path / "out.jsonl"))
+    assert code == 2 and "not a string column" in text
+
+
+def test_output_problems_are_clear(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "hoi, waar is mijn bestelling?"}\n', encoding="utf-8")
+    code, text = _score(str(source), "--output", str(tmp_path / "missing" / "out.jsonl"))
+    assert code == 2 and "does not exist" in text
+    existing = tmp_path / "out.jsonl"
+    existing.write_text("keep me\n")
+    code, text = _score(str(source), "--output", str(existing))
+    assert code == 2 and "--overwrite" in text and existing.read_text() == "keep me\n"
+    code, text = _score(str(source), "--output", str(existing), "--resume")
+    assert code == 2 and "no unfinished run" in text
+    code, text = _score(str(source), "--output", str(existing), "--overwrite")
+    assert code == 0 and len(_read_jsonl(existing)) == 1
+    code, text = _score(str(source), "--output", str(source), "--overwrite")
+    assert code == 2 and "is the input" in text
+    code, text = _score(str(source), "--output", str(tmp_path / "out.xlsx"))
+    assert code == 2 and "Cannot tell the format" in text
+
+
+def test_empty_input_gives_an_empty_output_and_says_so(tmp_path):
+    source = tmp_path / "empty.jsonl"
+    source.write_bytes(b"")
+    code, text = _score(str(source), "--output", str(tmp_path / "out.jsonl"))
+    assert code == 0 and "holds no messages" in text
+    assert (tmp_path / "out.jsonl").read_bytes() == b""
+
+
+def test_standard_input_and_output(tmp_path):
+    lines = "".join(json.dumps(r) + "\n" for r in GOOD) + "kapot\n"
+    result = runner.invoke(app, ["score", "-", "--output", "-"], input=lines.encode())
+    assert result.exit_code == 0
+    scored = [json.loads(line) for line in result.stdout.splitlines() if line.startswith('{"id"')]
+    assert [r["id"] for r in scored] == ["a", "b", "3", "7"]
+    assert '"line": 5' in result.stderr  # the reject goes to standard error
+
+
+def test_a_bom_at_the_start_of_a_jsonl_file_is_not_a_reject(tmp_path, engine):
+    source = tmp_path / "excel.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf" + json.dumps(GOOD[0]).encode() + b"\r\n")
+    summary = score_file(str(source), str(tmp_path / "out.jsonl"), engine=engine)
+    assert (summary.scored, summary.rejected) == (1, 0)

@@ -1,0 +1,144 @@
+"""Scoring one chunk of input lines, in whichever process runs it: here, a worker process or a Dask worker.
+
+The engine is loaded once per process and cached, so workers never receive it with a task.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from webcare_nlp import schema
+from webcare_nlp.batch.formats import add_fields, table_row
+from webcare_nlp.batch.summary import count_labels
+from webcare_nlp.engine import Engine
+from webcare_nlp.errors import InputError
+from webcare_nlp.records import Reject, parse_jsonl_line
+
+# One input line: (line number, raw line, parsed record). A JSONL line comes as raw bytes and is parsed
+# where it is scored; a CSV or Parquet row comes parsed (a dict, or a Reject when it could not be read).
+Item = tuple[int, bytes | str | None, dict[str, Any] | Reject | None]
+
+
+@dataclass(frozen=True)
+class ScoreSettings:
+    """Everything a process needs to build its engine and shape its output; small and picklable."""
+
+    model: str | None = None
+    templates: str | None = None
+    articles: str | None = None
+    history: str | None = None
+    top_k: int = 3
+    always: bool = False
+    suggest: bool = False
+    fields: tuple[str, ...] = ()
+    table: bool = False  # CSV or Parquet output: columns instead of JSON lines
+
+    def engine_key(self) -> tuple[Any, ...]:
+        return (self.model, self.templates, self.articles, self.history, self.suggest)
+
+
+@dataclass
+class ChunkResult:
+    """A scored chunk: the output (JSON lines, or table columns), the rejects and the label counts."""
+
+    lines: int
+    scored: int
+    text: str = ""
+    columns: dict[str, list[Any]] = field(default_factory=dict)
+    rejects: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+
+
+_ENGINES: dict[tuple[Any, ...], Engine] = {}
+_LOCK = threading.Lock()
+
+
+def cached_engine(settings: ScoreSettings) -> Engine:
+    """The engine for `settings`, loaded at most once per process (threads share it)."""
+    key = settings.engine_key()
+    with _LOCK:
+        if key not in _ENGINES:
+            _ENGINES[key] = build_engine(settings)
+        return _ENGINES[key]
+
+
+def build_engine(settings: ScoreSettings) -> Engine:
+    library = None
+    if settings.suggest and (settings.templates or settings.articles or settings.history):
+        from webcare_nlp.rank.library import Library
+
+        library = Library.load(templates=settings.templates, articles=settings.articles, history=settings.history)
+    return Engine.load(settings.model, library=library)
+
+
+def analyse(engine: Engine, messages: list[dict[str, Any]], settings: ScoreSettings) -> list[dict[str, Any]]:
+    """The contract dicts of `messages`, with suggestions when the settings ask for them.
+
+    A model without a ranker (trained before suggestions existed) gives none, unless a library was named.
+    """
+    if not messages:
+        return []
+    library_given = bool(settings.templates or settings.articles or settings.history)
+    if settings.suggest and (engine.rankers is not None or library_given):
+        return engine.suggest_many(messages, top_k=settings.top_k, always=settings.always)
+    return engine.analyze_many(messages)
+
+
+def _validated(item: Item) -> dict[str, Any] | Reject:
+    line, raw, record = item
+    if record is None:
+        return parse_jsonl_line(raw if isinstance(raw, bytes) else b"", line)
+    if isinstance(record, Reject):
+        return record
+    try:
+        return schema.check_message(record, default_id=str(line))
+    except InputError as exc:
+        text = raw if isinstance(raw, str) else json.dumps(record, ensure_ascii=False, default=str)
+        return Reject(line, str(exc), text)
+
+
+def score_items(engine: Engine, items: list[Item], settings: ScoreSettings) -> ChunkResult:
+    """Validate, score and shape one chunk; every item ends up in the output or in the rejects, in order."""
+    parsed = [_validated(item) for item in items]
+    messages = [p for p in parsed if not isinstance(p, Reject)]
+    results = analyse(engine, messages, settings)
+    if settings.fields:
+        results = [add_fields(r, m, settings.fields) for r, m in zip(results, messages, strict=True)]
+    chunk = ChunkResult(
+        lines=len(items),
+        scored=len(results),
+        rejects=[p.as_dict() for p in parsed if isinstance(p, Reject)],
+        counts=count_labels(results),
+    )
+    if settings.table:
+        rows = [table_row(r) for r in results]
+        names = list(dict.fromkeys(key for row in rows for key in row))
+        chunk.columns = {name: [row.get(name) for row in rows] for name in names}
+    else:
+        chunk.text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
+    return chunk
+
+
+# -- worker processes ---------------------------------------------------------------------------------
+_WORKER_SETTINGS: ScoreSettings | None = None
+
+
+def init_worker(settings: ScoreSettings) -> None:
+    """Pool initializer: load the engine once in this worker process."""
+    global _WORKER_SETTINGS
+    _WORKER_SETTINGS = settings
+    cached_engine(settings)
+
+
+def score_in_worker(items: list[Item]) -> ChunkResult:
+    assert _WORKER_SETTINGS is not None, "init_worker did not run in this process"
+    return score_items(cached_engine(_WORKER_SETTINGS), items, _WORKER_SETTINGS)
+
+
+def score_on_dask(items: list[Item], settings: ScoreSettings) -> ChunkResult:
+    """A Dask task: the settings are a few strings; the engine comes from this worker's cache."""
+    return score_items(cached_engine(settings), items, settings)

@@ -1,0 +1,147 @@
+"""Scoring on Dask (dask.distributed): a dask DataFrame in, a scored one out, or `score` chunks as tasks.
+
+Each Dask worker process loads the engine once (a worker plugin warms the per-process cache); tasks
+carry only the settings, a few strings, never the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any
+
+from webcare_nlp.batch.chunks import Item, ScoreSettings, cached_engine, score_items, score_on_dask
+from webcare_nlp.errors import InputError
+
+REJECT_COLUMN = "reject_reason"
+
+
+def _require_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise InputError("Scoring on Dask needs dask.distributed: pip install 'webcare-nlp[dask]'.") from exc
+    return distributed
+
+
+class EnginePlugin:
+    """A Dask worker plugin that loads the engine when a worker starts, so the first task does not wait."""
+
+    def __init__(self, settings: ScoreSettings) -> None:
+        self.settings = settings
+        self.name = f"webcare-engine-{abs(hash(settings.engine_key()))}"
+
+    def setup(self, worker: Any) -> None:
+        cached_engine(self.settings)
+
+    def teardown(self, worker: Any) -> None:
+        pass
+
+
+def warm_workers(client: Any, settings: ScoreSettings) -> None:
+    """Load the engine on every worker now, and on every worker that joins later."""
+    distributed = _require_distributed()
+    plugin = type("WebcareEnginePlugin", (EnginePlugin, distributed.WorkerPlugin), {})(settings)
+    client.register_plugin(plugin, name=plugin.name)
+
+
+@contextmanager
+def dask_client(scheduler: str | None, *, workers: int, settings: ScoreSettings) -> Iterator[Any]:
+    """A client of the cluster at `scheduler`, or of a LocalCluster of `workers` single-thread processes."""
+    distributed = _require_distributed()
+    if scheduler:
+        try:
+            client = distributed.Client(scheduler, timeout="20s")
+        except OSError as exc:
+            raise InputError(f"Cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+        with client:
+            warm_workers(client, settings)
+            yield client
+        return
+    with (
+        distributed.LocalCluster(
+            n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        warm_workers(client, settings)
+        yield client
+
+
+def dask_submitter(client: Any, settings: ScoreSettings) -> tuple[Callable[[list[Item]], Any], int]:
+    """A function submitting one chunk as a task, and how many chunks to keep in flight."""
+    threads = max(1, sum(client.nthreads().values()))
+    return (lambda items: client.submit(score_on_dask, items, settings, pure=False)), 2 * threads
+
+
+# -- dask DataFrames ----------------------------------------------------------------------------------
+def _score_partition(frame: Any, settings: ScoreSettings, columns: list[str]) -> Any:
+    import pandas as pd
+
+    items: list[Item] = []
+    for position, (index, record) in enumerate(zip(frame.index, frame.to_dict(orient="records"), strict=True)):
+        message = {k: v for k, v in record.items() if not _missing(v)}
+        message.setdefault("id", str(index))
+        items.append((position, None, message))
+    chunk = score_items(cached_engine(settings), items, settings)
+    rejects = {r["line"]: r["reason"] for r in chunk.rejects}
+    scored = iter(zip(*chunk.columns.values(), strict=True)) if chunk.columns else iter(())
+    rows: list[dict[str, Any]] = []
+    for position, _, _ in items:
+        if position in rejects:
+            rows.append({REJECT_COLUMN: rejects[position]})
+        else:
+            rows.append({**dict(zip(chunk.columns, next(scored), strict=True)), REJECT_COLUMN: None})
+    result = pd.DataFrame(rows, index=frame.index, columns=columns, dtype=object)
+    result["reactive_probability"] = result["reactive_probability"].astype("float64")
+    return result
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(value is None or value != value)  # None or NaN
+    except (TypeError, ValueError):
+        return False
+
+
+def score_dataframe(
+    frame: Any, *, settings: ScoreSettings | None = None, client: Any = None, fields: tuple[str, ...] = ()
+) -> Any:
+    """Score a dask DataFrame with a `text` column; returns a lazy dask DataFrame of scored rows.
+
+    Rows keep their index and order. A row that cannot be scored (no text, a wrong type) keeps its place
+    with `reject_reason` set and the labels empty, so nothing is lost. The columns are those of the
+    CSV and Parquet output (formats.md): no score dicts, `suggestions` and `entities` as JSON strings.
+    The index should be unique: a message without `id` gets its index as id.
+
+    Example:
+        >>> import dask.dataframe as dd  # doctest: +SKIP
+        >>> scored = score_dataframe(dd.read_parquet("mentions/"), client=client)  # doctest: +SKIP
+        >>> scored.to_parquet("scored/")  # doctest: +SKIP
+    """
+    if "text" not in frame.columns:
+        raise InputError(f"The DataFrame has no 'text' column (columns: {', '.join(map(str, frame.columns))}).")
+    settings = ScoreSettings(**{**asdict(settings or ScoreSettings()), "table": True, "fields": fields})
+    if client is not None:
+        warm_workers(client, settings)
+    columns = _output_columns(settings, client)
+    meta = {name: ("f8" if name == "reactive_probability" else "object") for name in columns}
+    return frame.map_partitions(_score_partition, settings, columns, meta=meta)
+
+
+def probe_columns(settings: ScoreSettings) -> list[str]:
+    """The table columns, from scoring one message (cheap, and always in step with the engine)."""
+    probe: dict[str, Any] = {"text": "Waar blijft mijn pakket?", "id": "probe"}
+    chunk = score_items(cached_engine(settings), [(1, None, probe)], settings)
+    return [*chunk.columns, REJECT_COLUMN]
+
+
+def _output_columns(settings: ScoreSettings, client: Any) -> list[str]:
+    if client is None:
+        return probe_columns(settings)
+    columns: list[str] = client.submit(probe_columns, settings, pure=False).result()
+    return columns
+
+
+__all__ = ["EnginePlugin", "dask_client", "score_dataframe", "warm_workers"]

@@ -1,0 +1,78 @@
+"""What a scoring run did: lines read, scored, rejected and blank, label counts, and the throughput."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+# The labels counted in the summary; `topic` stays None until a topic model is shipped.
+COUNTED = ("intent", "sentiment", "reply_expected", "topic")
+
+
+def count_labels(results: list[dict[str, Any]]) -> dict[str, Counter[str]]:
+    """Per counted label, how often each value occurs in `results`."""
+    return {key: Counter(str(r.get(key)) for r in results) for key in COUNTED}
+
+
+@dataclass
+class ScoreSummary:
+    """Counts of a scoring run.
+
+    Blank lines hold no message: they are counted in `blank` and go neither to the output nor to the
+    rejects, so `lines == scored + rejected` always holds, where `lines` counts the non-blank lines.
+    """
+
+    lines: int = 0
+    scored: int = 0
+    rejected: int = 0
+    blank: int = 0
+    seconds: float = 0.0
+    # Lines done before this run started, when it resumed an unfinished run.
+    resumed_at: int = 0
+    counts: dict[str, Counter[str]] = field(default_factory=lambda: {k: Counter() for k in COUNTED})
+
+    @property
+    def rate(self) -> float:
+        """Messages (scored or rejected) per second in this run."""
+        done = self.lines - self.resumed_at
+        return done / self.seconds if self.seconds > 0 else 0.0
+
+    def add(self, *, lines: int, scored: int, rejected: int, counts: dict[str, Counter[str]]) -> None:
+        self.lines += lines
+        self.scored += scored
+        self.rejected += rejected
+        for key, counter in counts.items():
+            self.counts.setdefault(key, Counter()).update(counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "lines": self.lines,
+            "scored": self.scored,
+            "rejected": self.rejected,
+            "blank": self.blank,
+            "resumed_at": self.resumed_at,
+            "seconds": round(self.seconds, 3),
+            "messages_per_second": round(self.rate, 1),
+            **{k: dict(v) for k, v in self.counts.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScoreSummary:
+        summary = cls(lines=data["lines"], scored=data["scored"], rejected=data["rejected"], blank=data.get("blank", 0))
+        summary.counts = {k: Counter(data.get(k, {})) for k in COUNTED}
+        return summary
+
+    def render(self) -> str:
+        """A few readable lines for the end of a run."""
+        rows = [
+            f"scored {self.scored:,} of {self.lines:,} lines, rejected {self.rejected:,}"
+            + (f", {self.blank:,} blank lines skipped" if self.blank else "")
+            + (f" (resumed at line {self.resumed_at:,})" if self.resumed_at else ""),
+            f"{self.rate:,.0f} messages/s over {self.seconds:.1f} s",
+        ]
+        for key in COUNTED:
+            counter = self.counts.get(key, Counter())
+            if counter:
+                rows.append(f"{key:15s} " + ", ".join(f"{value} {n:,}" for value, n in counter.most_common()))
+        return "\n".join(rows)
