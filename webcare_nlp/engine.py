@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from webcare_nlp import persist, schema
+from webcare_nlp.classify.fast import fast_predict_proba
 from webcare_nlp.classify.reply import decide_platform, decide_reply
 from webcare_nlp.errors import ModelError
 from webcare_nlp.features.vectorize import MessageVectorizer, Observation
@@ -22,7 +23,7 @@ LABEL_MODELS = ("intent", "sentiment", "reactive", "platform")
 
 
 def _scores(classes: Sequence[Any], row: np.ndarray) -> dict[str, float]:
-    return {str(label): round(float(p), 4) for label, p in zip(classes, row, strict=True)}
+    return {str(label): round(p, 4) for label, p in zip(classes, row.tolist(), strict=True)}
 
 
 class Engine:
@@ -63,6 +64,10 @@ class Engine:
         self._classes = {name: [str(c) for c in models[name].classes_] for name in ("intent", "sentiment")}
         self._reactive_column = list(models["reactive"].classes_).index(True)
         self._consumer_column = list(models["platform"].classes_).index("consumer")
+        # The label models' probabilities in plain NumPy where that gives scikit-learn's own to the bit.
+        self._predict_proba = {
+            name: fast_predict_proba(models[name], vectorizer.n_features_out_) for name in LABEL_MODELS
+        }
 
     # -- persistence -------------------------------------------------------------------------------
     def components(self) -> dict[str, Any]:
@@ -184,15 +189,21 @@ class Engine:
             Observation(p, m.get("channel"), m.get("platform")) for p, m in zip(processed, messages, strict=True)
         ]
         matrix = self.vectorizer.transform(observations)
-        probabilities = {name: self.models[name].predict_proba(matrix) for name in ("intent", "sentiment")}
-        reactive = self.models["reactive"].predict_proba(matrix)[:, self._reactive_column]
+        predict = self._predict_proba
+        probabilities = {name: predict[name](matrix) for name in ("intent", "sentiment")}
+        reactive = predict["reactive"](matrix)[:, self._reactive_column].tolist()
         need_platform = [i for i, m in enumerate(messages) if not m.get("platform")]
         consumer = np.zeros(len(messages))
         if need_platform:
-            rows = self.vectorizer.without_platform(matrix[need_platform])
-            consumer[need_platform] = self.models["platform"].predict_proba(rows)[:, self._consumer_column]
+            rows = matrix if len(need_platform) == len(messages) else matrix[need_platform]
+            consumer[need_platform] = predict["platform"](self.vectorizer.without_platform(rows))[
+                :, self._consumer_column
+            ]
+        consumer_probabilities = consumer.tolist()
         return [
-            self._result(message, item, float(reactive[i]), consumer[i], {k: v[i] for k, v in probabilities.items()})
+            self._result(
+                message, item, reactive[i], consumer_probabilities[i], {k: v[i] for k, v in probabilities.items()}
+            )
             for i, (message, item) in enumerate(zip(messages, processed, strict=True))
         ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from functools import cache
 from importlib import resources
 
@@ -79,11 +80,22 @@ def polarity_lexicon() -> dict[str, int]:
     return lexicon
 
 
+@cache
+def _first_words() -> frozenset[str]:
+    return frozenset(phrase.split(" ")[0] for phrase in polarity_lexicon())
+
+
 def polarity_counts(tokens: list[str]) -> tuple[int, int]:
     """Positive and negative lexicon hits; a negation up to three tokens before a hit flips it."""
-    lexicon = polarity_lexicon()
+    lexicon, first_words = polarity_lexicon(), _first_words()
+    # A phrase can only start at a token that is its first word (or at a token with a space in it).
+    spaced = " " in "".join(tokens)
+    if first_words.isdisjoint(tokens) and not spaced:
+        return 0, 0
     positive = negative = 0
-    for i in range(len(tokens)):
+    for i, token in enumerate(tokens):
+        if token not in first_words and not (spaced and " " in token):
+            continue
         for n in (3, 2, 1):
             phrase = " ".join(tokens[i : i + n])
             sign = lexicon.get(phrase)
@@ -125,24 +137,15 @@ def cue_vector(processed: ProcessedText) -> list[float]:
     """The cue values of one message, each scaled to about [0, 1]."""
     tokens = processed.tokens
     n_tokens = max(len(tokens), 1)
-    questions = exclaims = positive = negative = negation = second = first = signature = 0
-    for token in tokens:
-        if token == "?":
-            questions += 1
-        elif token == "!":
-            exclaims += 1
-        elif token in POSITIVE_EMOJI:
-            positive += 1
-        elif token in NEGATIVE_EMOJI:
-            negative += 1
-        elif token in NEGATIONS:
-            negation = 1
-        elif token in SECOND_PERSON:
-            second = 1
-        elif token in FIRST_PERSON:
-            first = 1
-        elif token.startswith("^") and 2 <= len(token) <= 5:
-            signature = 1
+    # The cue word sets do not overlap, so set operations on the token counts give the per-token tally.
+    counts = Counter(tokens)
+    questions, exclaims = counts["?"], counts["!"]
+    positive = sum(counts[token] for token in POSITIVE_EMOJI.intersection(counts))
+    negative = sum(counts[token] for token in NEGATIVE_EMOJI.intersection(counts))
+    negation = not NEGATIONS.isdisjoint(counts)
+    second = not SECOND_PERSON.isdisjoint(counts)
+    first = not FIRST_PERSON.isdisjoint(counts)
+    signature = any(token.startswith("^") and 2 <= len(token) <= 5 for token in counts if token[:1] == "^")
     positive_words, negative_words = polarity_counts(tokens)
     return [
         min(questions, 2) / 2,

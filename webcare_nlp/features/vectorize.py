@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from webcare_nlp.errors import ModelError
 from webcare_nlp.features.cues import CUE_NAMES, cue_matrix
+from webcare_nlp.features.fast_tfidf import WordRows, char_wb_counts, term_counts, tfidf_weight
 from webcare_nlp.schema import CHANNELS, PLATFORMS
 from webcare_nlp.text.pipeline import ProcessedText
 
@@ -117,17 +119,27 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
                 "retrain it with 'webcare train'."
             )
         processed = [o.processed for o in observations]
+        words, chars = self.word_vectorizer_, self.char_vectorizer_
+        if not hasattr(self, "_char_rows"):
+            self._char_rows: WordRows = {}
         blocks = [
-            self.word_vectorizer_.transform([lemma_ngrams(p) for p in processed]),
-            self.char_vectorizer_.transform([p.feature_text for p in processed]),
+            tfidf_weight(words, term_counts(words, (lemma_ngrams(p) for p in processed))),
+            tfidf_weight(chars, char_wb_counts(chars, [p.feature_text for p in processed], self._char_rows)),
             sp.csr_matrix(cue_matrix(processed).astype(np.float32) * self.cue_weight),
             self._meta(observations),
         ]
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The per-word n-gram cache is rebuilt where the model is used, never saved with it.
+        state = dict(super().__getstate__())
+        state.pop("_char_rows", None)
+        return state
+
     def without_platform(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
         """A copy of `matrix` with the platform columns zeroed, for the platform model."""
         check_is_fitted(self, "platform_columns_")
-        keep = np.ones(matrix.shape[1], dtype=np.float32)
-        keep[self.platform_columns_] = 0.0
-        return sp.csr_matrix(matrix @ sp.diags(keep))
+        rows = sp.csr_matrix(matrix, copy=True)
+        rows.data[np.isin(rows.indices, self.platform_columns_)] = 0.0
+        rows.eliminate_zeros()
+        return rows

@@ -10,6 +10,24 @@ from typing import Any
 _NOISE = re.compile(r"(?:@\w+|#\w+|https?://\S+|www\.\S+|\{\w+\})")
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
 
+# A cheap pre-check before lingua, since most of an inbox is plainly Dutch: three distinct frequent Dutch
+# words and not one frequent English, German, French or Spanish word make a post Dutch; lingua decides
+# the rest. Checked against lingua's own answer on the corpus and the evaluation sets, where it differs
+# only where lingua was wrong (see benchmarks/README.md).
+_DUTCH_WORDS = (
+    "de het een en ik je te er is niet mijn jullie geen naar heb ook maar zijn voor bij nog wat hoe dat van op "
+    "ben hebben heeft wordt worden kunnen kan moet wel graag niks alvast weer echt gewoon toch vandaag gisteren "
+    "mij jij jou uw deze dit die waarom wanneer omdat waar sinds daar hier alleen kunt zou nou krijg krijgen al "
+    "om met dan als nu na tot uit door aan ze wij ons onze wil gaat mag keer dagen weken"
+)
+_FOREIGN_WORDS = (
+    "the and my you your to of it not have this for with be are but what why when where please thanks a i "
+    "und ich nicht der das ist mein ein eine nach auch aber mit von sie es wir bin le la les et est une un mon "
+    "ma vous pour avec des du que qui el los las mi por para con y"
+)
+_DUTCH_MARKERS, _FOREIGN_MARKERS = frozenset(_DUTCH_WORDS.split()), frozenset(_FOREIGN_WORDS.split())
+_SURE_MARKERS = 3
+
 _ISO = {
     "DUTCH": "nl",
     "ENGLISH": "en",
@@ -86,11 +104,21 @@ class LanguageIdentifier:
         cleaned = self._clean(text)
         if cleaned is None:
             return self.default
+        if self._plainly_dutch(cleaned):
+            return "nl"
         return self._choose(self._detector.compute_language_confidence_values(cleaned))
 
+    def _plainly_dutch(self, cleaned: str) -> bool:
+        if "nl" not in self.languages:
+            return False
+        words = set(_LETTERS.findall(cleaned.lower()))
+        return len(words & _DUTCH_MARKERS) >= _SURE_MARKERS and words.isdisjoint(_FOREIGN_MARKERS)
+
     def detect_many(self, texts: list[str]) -> list[str]:
-        """The language codes of many texts, using lingua's parallel batch API."""
+        """The language codes of many texts: plainly Dutch ones at once, the rest by lingua in parallel."""
         cleaned = [self._clean(text) for text in texts]
-        todo = [text for text in cleaned if text is not None]
+        # A code where the answer is known without lingua: the default for a post too short to tell.
+        known = [self.default if text is None else "nl" if self._plainly_dutch(text) else None for text in cleaned]
+        todo = [text for text, code in zip(cleaned, known, strict=True) if code is None]
         results = iter(self._detector.compute_language_confidence_values_in_parallel(todo)) if todo else iter(())
-        return [self.default if text is None else self._choose(next(results)) for text in cleaned]
+        return [code or self._choose(next(results)) for code in known]

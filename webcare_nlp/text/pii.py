@@ -66,6 +66,18 @@ _CONTEXT_CODES: list[tuple[str, str]] = [
         r"|factuur(?:nummer|nr\.?)|invoice",
     ),
 ]
+# Words one of which every match of a keyword pattern contains (in lower case): a pattern runs only when
+# its text has one of them, since most posts name no order, policy or booking.
+_NEEDLES = {
+    "customer_number": ("klant", "relatie", "abonnee", "contract", "lid", "pas", "customer", "account"),
+    "policy_number": ("polis", "policy", "schade", "dossier"),
+    "tracking_code": ("track", "zending", "pakket", "verzendcode", "barcode", "parcel"),
+    "booking_code": ("boeking", "reservering", "booking", "pnr", "ticket"),
+    "order_number": ("order", "bestel", "factuur", "invoice"),
+    "bsn": ("bsn", "burgerservicenummer", "sofinummer"),
+}
+# Letters that a case-insensitive pattern matches to "i" or "s" but that do not lower-case to them.
+_ODD_CASE = re.compile("[\u0130\u0131\u017f]")
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w.])")),
     # Compact ("NL91ABNA0417164300") or printed in groups of four ("NL91 ABNA 0417 1643 00").
@@ -112,6 +124,13 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+_KEYWORD_PATTERNS = frozenset(
+    pattern for kind, pattern in _PATTERNS if "value" in pattern.groupindex and kind in _NEEDLES
+)
+# Every pattern but the e-mail one needs a digit, and the e-mail one an "@": most posts have neither.
+_DIGIT = re.compile(r"\d")
+
+
 def _elfproef(digits: str) -> bool:
     weights = [9, 8, 7, 6, 5, 4, 3, 2, -1]
     return len(digits) == 9 and sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11 == 0
@@ -135,7 +154,20 @@ def find_entities(text: str) -> list[Entity]:
     """
     taken: list[tuple[int, int]] = []
     found: list[Entity] = []
-    for kind, pattern in _PATTERNS:
+    if _DIGIT.search(text) is None:
+        if "@" not in text:
+            return found
+        patterns = _PATTERNS[:1]
+    else:
+        patterns = _PATTERNS
+    lowered = text.lower() if _ODD_CASE.search(text) is None else None
+    for kind, pattern in patterns:
+        if (
+            lowered is not None
+            and pattern in _KEYWORD_PATTERNS
+            and not any(needle in lowered for needle in _NEEDLES[kind])
+        ):
+            continue
         for match in pattern.finditer(text):
             group = "value" if "value" in pattern.groupindex and match.group("value") else 0
             start, end = match.span(group)

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from spacy.attrs import ORTH
+from spacy.tokens import Doc
+
 from webcare_nlp.text.language import LanguageIdentifier
 from webcare_nlp.text.normalize import fold_diacritics, normalize
 from webcare_nlp.text.pii import PLACEHOLDERS, Entity, find_entities, mask
@@ -96,49 +99,69 @@ class TextPipeline:
                 continue
             # Folding diacritics before spaCy makes "financiele" and "financiële" one token everywhere.
             prepared = [fold_diacritics(normalize(masked[i], spacy_lang)) for i in idx]
-            docs = build_nlp(spacy_lang).pipe(prepared, batch_size=self.batch_size)
+            # Only the tokenizer runs in spaCy: the lookup lemmas are read per distinct token from a cache
+            # (see `_token_forms`), which is what the lookup lemmatizer would set, without a Token per word.
+            nlp = build_nlp(spacy_lang)
+            docs = nlp.pipe(prepared, batch_size=self.batch_size, disable=["lemmatizer"])
             for i, doc in zip(idx, docs, strict=True):
-                results[i] = self._from_doc(doc, texts[i], masked[i], final_langs[i], entities[i])
+                results[i] = self._from_doc(doc, spacy_lang, texts[i], masked[i], final_langs[i], entities[i])
         return [result for result in results if result is not None]
 
     @staticmethod
-    def _from_doc(doc: Any, text: str, masked: str, lang: str, entities: list[Entity]) -> ProcessedText:
-        tokens: list[str] = []
-        lemmas: list[str] = []
-        handles = hashtags = urls = upper = 0
-        for token in doc:
-            surface = token.text
-            if surface.startswith("@") and len(surface) > 1:
-                handles += 1
-                tokens.append(HANDLE)
-                lemmas.append(HANDLE)
-            elif token.like_url:
-                urls += 1
-                tokens.append(URL)
-                lemmas.append(URL)
-            elif surface.startswith("#") and len(surface) > 1:
-                hashtags += 1
-                word = surface[1:].lower()
-                tokens.append(word)
-                lemmas.append(word)
-            elif token.like_num and not surface.startswith("{"):
-                tokens.append(NUMBER)
-                lemmas.append(NUMBER)
-            else:
-                if surface.isupper() and len(surface) > 2:
-                    upper += 1
-                lower = surface.lower()
-                tokens.append(lower)
-                lemmas.append(token.lemma_.lower() or lower)
+    def _from_doc(
+        doc: Any, spacy_lang: str, text: str, masked: str, lang: str, entities: list[Entity]
+    ) -> ProcessedText:
+        forms = _token_forms(spacy_lang)
+        orths = doc.to_array(ORTH).tolist()
+        entries = [forms.get(orth) or _token_form(spacy_lang, orth) for orth in orths]
+        kinds = [entry[0] for entry in entries]
         return ProcessedText(
             text=text,
             masked=masked,
             lang=lang,
-            tokens=tokens,
-            lemmas=lemmas,
+            tokens=[entry[1] for entry in entries],
+            lemmas=[entry[2] for entry in entries],
             entities=entities,
-            n_handles=handles,
-            n_hashtags=hashtags,
-            n_urls=urls,
-            n_upper_words=upper,
+            n_handles=kinds.count(_HANDLE),
+            n_hashtags=kinds.count(_HASHTAG),
+            n_urls=kinds.count(_URL),
+            n_upper_words=kinds.count(_UPPER),
         )
+
+
+# What one distinct token becomes: (kind, token, lemma). Keyed by spaCy's orth hash per language,
+# bounded so that memory stays flat on an archive of any size.
+_WORD, _UPPER, _HANDLE, _URL, _HASHTAG, _NUMBER = range(6)
+_FORMS_LIMIT = 300_000
+_FORMS: dict[str, dict[int, tuple[int, str, str]]] = {}
+
+
+def _token_forms(spacy_lang: str) -> dict[int, tuple[int, str, str]]:
+    forms = _FORMS.setdefault(spacy_lang, {})
+    if len(forms) > _FORMS_LIMIT:
+        forms.clear()
+    return forms
+
+
+def _token_form(spacy_lang: str, orth: int) -> tuple[int, str, str]:
+    """The kind, token and lemma of one token, as the rules below and the lookup lemmatizer give them."""
+    nlp = build_nlp(spacy_lang)
+    lexeme = nlp.vocab[orth]
+    surface = lexeme.orth_
+    if surface.startswith("@") and len(surface) > 1:
+        form = (_HANDLE, HANDLE, HANDLE)
+    elif lexeme.like_url:
+        form = (_URL, URL, URL)
+    elif surface.startswith("#") and len(surface) > 1:
+        word = surface[1:].lower()
+        form = (_HASHTAG, word, word)
+    elif lexeme.like_num and not surface.startswith("{"):
+        form = (_NUMBER, NUMBER, NUMBER)
+    else:
+        lower = surface.lower()
+        # The language's own lookup rule (the Dutch one lower-cases first), on a one-token Doc.
+        token = Doc(nlp.vocab, words=[surface])[0]
+        lemma = nlp.get_pipe("lemmatizer").lookup_lemmatize(token)[0].lower() or lower
+        form = (_UPPER if surface.isupper() and len(surface) > 2 else _WORD, lower, lemma)
+    _token_forms(spacy_lang)[orth] = form
+    return form

@@ -1,0 +1,123 @@
+"""The fast per-message paths give exactly what the plain ones give: TF-IDF, probabilities, cues, PII, language."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.naive_bayes import ComplementNB
+from sklearn.svm import LinearSVC
+
+from webcare_nlp.classify.fast import fast_predict_proba
+from webcare_nlp.features.cues import NEGATIONS, polarity_counts, polarity_lexicon
+from webcare_nlp.features.fast_tfidf import char_wb_counts, term_counts, tfidf_weight
+from webcare_nlp.text.language import LanguageIdentifier
+from webcare_nlp.text.pii import find_entities
+
+TEXTS = [
+    "waar is mijn pakket ??",
+    "top geholpen , dank jullie wel 👍",
+    "<handle> koffer kwijt !! waardeloos",
+    "mijn pakket is nog steeds niet bezorgd {ordernummer}",
+    "",
+    "   ",
+]
+
+
+def _same(a: sp.spmatrix, b: sp.spmatrix) -> bool:
+    a, b = sp.csr_matrix(a), sp.csr_matrix(b)
+    a.sort_indices()
+    b.sort_indices()
+    return (
+        np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices) and np.array_equal(a.data, b.data)
+    )
+
+
+def test_char_ngrams_equal_scikit_learns_to_the_bit():
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float32)
+    vectorizer.fit(TEXTS[:4])
+    new = ["waar blijft mijn koffer ??", "pakket pakket pakket", "nieuw woord", ""]
+    cache: dict = {}
+    assert _same(tfidf_weight(vectorizer, char_wb_counts(vectorizer, new, cache)), vectorizer.transform(new))
+    assert cache  # the second call is served from the cache and gives the same
+    assert _same(tfidf_weight(vectorizer, char_wb_counts(vectorizer, new, cache)), vectorizer.transform(new))
+
+
+def test_term_counts_equal_scikit_learns_to_the_bit():
+    documents = [text.split() for text in TEXTS]
+    vectorizer = TfidfVectorizer(analyzer=lambda terms: terms, sublinear_tf=True, dtype=np.float32).fit(documents)
+    new = [["waar", "is", "is", "onbekend"], [], ["koffer", "kwijt"]]
+    assert _same(tfidf_weight(vectorizer, term_counts(vectorizer, new)), vectorizer.transform(new))
+
+
+def test_fast_probabilities_equal_the_calibrated_models_own():
+    rng = np.random.default_rng(3)
+    x = sp.csr_matrix(rng.random((60, 30)) * (rng.random((60, 30)) < 0.3), dtype=np.float32)
+    y = np.array(["vraag", "klacht", "compliment"] * 20)
+    model = CalibratedClassifierCV(LinearSVC(random_state=0), method="sigmoid", cv=3, ensemble=False).fit(x, y)
+    predict = fast_predict_proba(model, 30)
+    assert predict != model.predict_proba
+    assert np.array_equal(predict(x), model.predict_proba(x))
+    binary = CalibratedClassifierCV(LinearSVC(random_state=0), cv=3, ensemble=False).fit(x, y == "klacht")
+    assert np.array_equal(fast_predict_proba(binary, 30)(x), binary.predict_proba(x))
+
+
+def test_a_model_without_a_fast_twin_keeps_its_own_predict_proba():
+    x = sp.csr_matrix(np.eye(6, dtype=np.float32))
+    model = CalibratedClassifierCV(ComplementNB(), cv=2, ensemble=False).fit(x, [0, 1] * 3)
+    assert fast_predict_proba(model, 6) == model.predict_proba
+
+
+def _polarity_reference(tokens: list[str]) -> tuple[int, int]:
+    # The plain loop over every position: what the fast check must agree with.
+    lexicon, positive, negative = polarity_lexicon(), 0, 0
+    for i in range(len(tokens)):
+        for n in (3, 2, 1):
+            sign = lexicon.get(" ".join(tokens[i : i + n]))
+            if sign is None:
+                continue
+            if any(t in NEGATIONS for t in tokens[max(0, i - 3) : i]):
+                sign = -sign
+            positive, negative = (positive + 1, negative) if sign > 0 else (positive, negative + 1)
+            break
+    return positive, negative
+
+
+WORDS = sorted({word for phrase in polarity_lexicon() for word in phrase.split(" ")})[:60]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([*WORDS, "niet", "geen", "pakket", "?", " ", "heel goed", "\n"]), max_size=12))
+def test_polarity_counts_equal_the_plain_loop(tokens):
+    assert polarity_counts(tokens) == _polarity_reference(tokens)
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("KLANTNUMMER 12345678, bel me", ["customer_number"]),
+        ("Mijn Polisnummer is PL-2291-8812", ["policy_number"]),
+        ("geen cijfers en geen codes hier", []),
+        ("mail naar an@voorbeeld.nl", ["email"]),
+        ("klantnummer 1234567 en order #SH-4482913", ["customer_number", "order_number"]),
+        ("kLANTNUMMER 7654321 met een ı erin", ["customer_number"]),
+    ],
+)
+def test_keyword_codes_are_found_whatever_the_case(text, kinds):
+    assert [entity.kind for entity in find_entities(text)] == kinds
+
+
+def test_plainly_dutch_posts_skip_lingua_and_the_rest_do_not():
+    identifier = LanguageIdentifier()
+    assert identifier.detect_many(
+        [
+            "Ik heb mijn pakket nog steeds niet ontvangen, wanneer komt het?",
+            "I have not received my parcel yet, when will it arrive?",
+            "Ich habe mein Paket noch nicht bekommen, wann kommt es?",
+            "??",
+        ]
+    ) == ["nl", "en", "de", "nl"]
