@@ -61,7 +61,9 @@ def _log(kind: str, result: dict[str, Any]) -> None:
 
 async def _suggest(services: Services, message: dict[str, Any], *, top_k: int, always: bool) -> dict[str, Any]:
     if not services.can_suggest:
-        raise HTTPException(503, "Suggestions are not available in this version: the ranker is missing.")
+        raise HTTPException(
+            503, "Suggestions are not available: this model has no ranker (retrain it with `webcare train`)."
+        )
     engine = services.engine
 
     def run(messages: Any) -> list[dict[str, Any]]:
