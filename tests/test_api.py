@@ -273,3 +273,20 @@ def test_page_and_its_files_are_served_locally(client):
         assert response.status_code == 200 and asset.rsplit("/", 1)[1] in page.text
         assert not re.search(r"""(src|href|url\()\s*=?\s*["']?(https?:)?//""", response.text)  # no CDN
     assert not re.search(r"""(src|href)="(https?:)?//""", page.text)
+
+
+def test_suggest_ranks_filled_suggestions(client):
+    body = {"text": "@SkyHop al 3 dagen geen koffer!! Waar blijft hij?", "channel": "twitter", "author": "Sanne"}
+    response = client.post("/suggest", json={**body, "top_k": 2, "always": True})
+    if not client.app.state.services.can_suggest:  # a model without a ranker says so
+        assert response.status_code == 503 and "ranker" in response.json()["detail"]
+        return
+    assert response.status_code == 200
+    result = response.json()
+    assert set(result) >= CONTRACT and 1 <= len(result["suggestions"]) <= 2
+    for suggestion in result["suggestions"]:
+        assert suggestion["kind"] in {"template", "article"} and suggestion["id"] and suggestion["why"]
+        if suggestion["kind"] == "template":
+            assert "{naam}" not in suggestion["text"] and isinstance(suggestion["needs_input"], list)
+    scored = client.post("/score", json={"messages": [body, body], "suggest": True, "top_k": 1}).json()["results"]
+    assert [len(r["suggestions"]) <= 1 for r in scored] == [True, True]
