@@ -184,8 +184,9 @@ def test_no_suggestions_when_no_reply_is_expected_unless_asked(suggesting_engine
     assert asked["suggestions"]
 
 
-def test_feedback_joins_the_history_and_moves_the_ranking(tiny_model: Path, tmp_path: Path) -> None:
+def test_feedback_joins_the_history_as_votes_for_what_agents_used(tiny_model: Path, tmp_path: Path) -> None:
     from webcare_nlp.rank.feedback import FeedbackStore
+    from webcare_nlp.rank.index import FEATURES, Query
 
     library = Library.from_records(
         templates=[
@@ -194,12 +195,25 @@ def test_feedback_joins_the_history_and_moves_the_ranking(tiny_model: Path, tmp_
         ]
     )
     text = "de monteur is weer niet gekomen vandaag"
-    before = Engine.load(tiny_model, library=library).suggest(text, always=True, abstain=False)
-    loser = before["suggestions"][-1]["id"]
     store = FeedbackStore(tmp_path / "feedback.db")
     for _ in range(3):
-        store.record(suggestion_id=loser, action="used", text=text)
-    after = Engine.load(tiny_model, library=library, feedback_db=tmp_path / "feedback.db")
-    suggestions = after.suggest(text, always=True, abstain=False)["suggestions"]
-    assert suggestions[0]["id"] == loser
-    assert "similar past message" in suggestions[0]["why"]
+        store.record(suggestion_id="sorry", action="used", text=text)
+    store.record(suggestion_id="dm", action="rejected", text=text)
+
+    def votes(engine: Engine) -> dict[str, float]:
+        analysis = engine.analyze(text)
+        query = Query(text=analysis["masked_text"])
+        candidates = engine.suggester.index.features([query])[0]["template"]
+        column = FEATURES.index("history_vote")
+        return {
+            library.templates[i].id: float(candidates.features[j, column]) for j, i in enumerate(candidates.indices)
+        }
+
+    before = votes(Engine.load(tiny_model, library=library))
+    after_engine = Engine.load(tiny_model, library=library, feedback_db=tmp_path / "feedback.db")
+    after = votes(after_engine)
+    assert after["sorry"] > before["sorry"] and after["dm"] < after["sorry"]
+    suggestion = next(
+        s for s in after_engine.suggest(text, always=True, abstain=False)["suggestions"] if s["id"] == "sorry"
+    )
+    assert "similar past message" in suggestion["why"] and "used 3x before" in suggestion["why"]

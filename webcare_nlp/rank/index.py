@@ -39,6 +39,8 @@ FEATURES = (
     "topic_match",
 )
 KINDS = ("template", "article")
+# How many past messages' worth of evidence the company's overall habits count for in the history vote.
+PRIOR_WEIGHT = 1.0
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _NOISE = re.compile(r"@\w+|#|https?://\S+|www\.\S+")
 
@@ -61,7 +63,7 @@ def lemmas(text: str) -> list[str]:
 
     Example:
         >>> lemmas("@KistjeHelpt mijn pakketten zijn nog steeds niet bezorgd {ordernummer}")
-        ['pakket', 'bezorgen']
+        ['pakket', 'bezorgd']
     """
     text = PLACEHOLDER.sub(" ", _NOISE.sub(" ", text))
     words = _WORD.findall(fold_diacritics(text).lower())
@@ -236,6 +238,17 @@ class LibraryIndex:
         self._companies = {
             kind: np.array([item.company or "" for item in items], dtype=object) for kind, items in self.items.items()
         }
+        self._history_company = np.array([entry.company or "" for entry in self.library.history], dtype=object)
+        self._history_companies = set(self._history_company) - {""}
+        self._company_usage = {
+            kind: {
+                company: np.asarray((votes[np.flatnonzero(self._history_company == company)] > 0).sum(axis=0))
+                .ravel()
+                .astype(float)
+                for company in self._history_companies
+            }
+            for kind, votes in self._votes.items()
+        }
 
     # -- per message -------------------------------------------------------------------------------
     def allowed(self, kind: str, company: str | None) -> np.ndarray:
@@ -258,7 +271,7 @@ class LibraryIndex:
         if not queries:
             return []
         word, char = vectors if vectors is not None else self.vectorize([q.text for q in queries])
-        neighbour_weights, history_similarity = self._neighbours(word, char)
+        neighbour_weights, history_similarity = self._neighbours(word, char, [q.company for q in queries])
         has_history = np.asarray((neighbour_weights > 0).sum(axis=1)).ravel() > 0
         results: list[dict[str, Candidates]] = [{} for _ in queries]
         for kind in KINDS:
@@ -269,10 +282,12 @@ class LibraryIndex:
             title_sim = (word @ self._t[("title", kind)]).toarray()
             votes = (neighbour_weights @ self._votes[kind]).toarray()
             totals = np.asarray(neighbour_weights.sum(axis=1)).ravel()
-            vote_share = np.divide(votes, totals[:, None], out=np.zeros_like(votes), where=totals[:, None] > 0)
+            # What agents sent for similar past messages, smoothed towards what they send most for the
+            # company: with close neighbours the votes decide, with none the company's habits do.
+            prior = self._usage_share(kind, queries)
+            vote_share = (votes + PRIOR_WEIGHT * prior) / (totals[:, None] + PRIOR_WEIGHT)
             history_max = self._max_vote(kind, neighbour_weights)
-            usage = self.usage[kind]
-            popularity = np.log1p(usage) / math.log1p(usage.max()) if usage.max() > 0 else np.zeros_like(usage)
+            popularity = self._popularity(kind, queries)
             intent_fit, sentiment_fit = self._label_fit(kind, queries, sentiment_profile or {})
             lang_match = self._lang_match(kind, queries)
             channel_fit = self._channel_fit(kind, queries)
@@ -287,7 +302,7 @@ class LibraryIndex:
                         title_sim[m, idx],
                         vote_share[m, idx],
                         history_max[m, idx],
-                        popularity[idx],
+                        popularity[m, idx],
                         (self._companies[kind][idx] != "").astype(float),
                         lang_match[m, idx],
                         channel_fit[m, idx],
@@ -298,21 +313,46 @@ class LibraryIndex:
                 results[m][kind] = Candidates(kind, idx, rows, history_similarity[m])
         return results
 
-    def _neighbours(self, word: sparse.csr_matrix, char: sparse.csr_matrix) -> tuple[sparse.csr_matrix, np.ndarray]:
+    def _neighbours(
+        self, word: sparse.csr_matrix, char: sparse.csr_matrix, companies: Sequence[str | None]
+    ) -> tuple[sparse.csr_matrix, np.ndarray]:
         """The similarity of each message to every past message, and a sparse (messages x history)
-        matrix that keeps only the k nearest."""
+        matrix that keeps only the k nearest; a company with a history of its own is matched to that."""
         n_history = self._history_word.shape[0]
         if n_history == 0:
             return sparse.csr_matrix((word.shape[0], 0)), np.zeros((word.shape[0], 0))
         similarity = 0.5 * (word @ self._t["history_word"]).toarray() + 0.5 * (char @ self._t["history_char"]).toarray()
+        voting = similarity.copy()
+        for m, company in enumerate(companies):
+            if company and company in self._history_companies:
+                voting[m, self._history_company != company] = 0.0
         k = min(self.neighbours, n_history)
-        top = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-        values = np.take_along_axis(similarity, top, axis=1)
+        top = np.argpartition(-voting, k - 1, axis=1)[:, :k]
+        values = np.take_along_axis(voting, top, axis=1)
         # Weak matches are noise: a neighbour must share real content to vote.
         values[values < 0.15] = 0.0
         rows = np.repeat(np.arange(word.shape[0]), k)
         nearest = sparse.csr_matrix((values.ravel(), (rows, top.ravel())), shape=(word.shape[0], n_history))
         return nearest, similarity
+
+    def _usage_share(self, kind: str, queries: Sequence[Query]) -> np.ndarray:
+        """Share of the company's (else all) sent items that were each candidate."""
+        out = np.zeros((len(queries), len(self.items[kind])))
+        for m, query in enumerate(queries):
+            usage = self._company_usage[kind].get(query.company or "", self.usage[kind])
+            if usage.sum() > 0:
+                out[m] = usage / usage.sum()
+        return out
+
+    def _popularity(self, kind: str, queries: Sequence[Query]) -> np.ndarray:
+        """How often each candidate was sent before, scaled to [0, 1]: within the message's company
+        when it has a history, else over the whole history."""
+        out = np.zeros((len(queries), len(self.items[kind])))
+        for m, query in enumerate(queries):
+            usage = self._company_usage[kind].get(query.company or "", self.usage[kind])
+            if usage.max() > 0:
+                out[m] = np.log1p(usage) / math.log1p(usage.max())
+        return out
 
     def _label_fit(
         self, kind: str, queries: Sequence[Query], profile: dict[str, dict[str, float]]

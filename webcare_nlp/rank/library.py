@@ -63,9 +63,20 @@ class Article:
     @property
     def document(self) -> str:
         # The url's path often names the subject ("/help/bagage-kwijt"), so it is matched too.
-        path = re.sub(r"^[a-z]+://[^/]+", "", self.url)
-        words = re.sub(r"[/_.\-?=&]+", " ", path)
-        return " ".join([self.title, self.title, " ".join(self.tags), self.summary, self.body[:2000], words])
+        return " ".join(
+            [self.title, self.title, " ".join(self.tags), self.summary, self.body[:2000], url_words(self.url)]
+        )
+
+
+def url_words(url: str) -> str:
+    """The words of a url's path: "https://x.nl/help/bagage-kwijt" gives "help bagage kwijt".
+
+    Example:
+        >>> url_words("https://www.kistje.nl/help/beschadigd-of-defect?x=1")
+        'help beschadigd of defect x 1'
+    """
+    path = re.sub(r"^[a-z]+://[^/]+", "", url)
+    return re.sub(r"[/_.\-?=&#%+]+", " ", path).strip()
 
 
 @dataclass(frozen=True)

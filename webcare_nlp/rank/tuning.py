@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from webcare_nlp.rank.index import FEATURES, KINDS, LibraryIndex, Query
-from webcare_nlp.rank.library import Library
+from webcare_nlp.rank.library import Article, Library, url_words
 from webcare_nlp.rank.metrics import hit_at_k, mean_reciprocal_rank
 from webcare_nlp.rank.ranker import Ranker, RankerSet
 
@@ -44,12 +44,23 @@ def _rows(
     for fold in range(folds):
         test = np.flatnonzero(fold_of == fold)
         rest = [entry for i, entry in enumerate(library.history) if fold_of[i] != fold]
-        for regime, history in (("history", rest), ("no_history", [])):
-            index = LibraryIndex(replace(library, history=history, warnings=[]))
+        # Three situations a team's library can be in: with a history, brand new (no history), and
+        # a knowledge base exported as bare links (title from the url), where text says little and
+        # what agents sent before must carry the ranking.
+        bare = [Article(url=a.url, title=url_words(a.url), company=a.company, lang=a.lang) for a in library.articles]
+        variants = {
+            "history": replace(library, history=rest, warnings=[]),
+            "no_history": replace(library, history=[], warnings=[]),
+            "bare_links": replace(library, history=rest, articles=bare, warnings=[]),
+        }
+        for regime, variant in variants.items():
+            index = LibraryIndex(variant)
             candidate_sets = index.features([queries[int(i)] for i in test], sentiment_profile=profile)
             for i, candidates in zip(test, candidate_sets, strict=True):
                 used = set(library.history[i].used)
                 for kind, cands in candidates.items():
+                    if regime == "bare_links" and kind != "article":
+                        continue
                     ids = [index.items[kind][j].id for j in cands.indices]
                     gold = np.array([item_id in used for item_id in ids])
                     if gold.any():
@@ -160,11 +171,11 @@ def fit_rankers(
             picked = [i for i, g in enumerate(kind_groups) if g["regime"] == regime]
             thresholds[regime] = abstention_threshold(np.array([scores[i].max() for i in picked]), hits[picked])
         kind_report: dict[str, Any] = {"C": best_c, "thresholds": {k: round(v, 4) for k, v in thresholds.items()}}
-        for regime in ("history", "no_history"):
+        for regime in sorted({g["regime"] for g in kind_groups}):
             picked = [i for i, g in enumerate(kind_groups) if g["regime"] == regime]
             sub = [kind_groups[i] for i in picked]
             kind_report[regime] = _metrics(sub, [scores[i] for i in picked])
-            answered = [i for i in picked if scores[i].max() >= thresholds[regime]]
+            answered = [i for i in picked if scores[i].max() >= thresholds.get(regime, thresholds["history"])]
             kind_report[regime]["answered"] = round(len(answered) / len(picked), 4)
             kind_report[regime]["hit@3_answered"] = round(float(hits[answered].mean()) if answered else float("nan"), 4)
             for name, feature in BASELINES.items():
