@@ -219,3 +219,21 @@ def test_a_bom_at_the_start_of_a_jsonl_file_is_not_a_reject(tmp_path, engine):
     source.write_bytes(b"\xef\xbb\xbf" + json.dumps(GOOD[0]).encode() + b"\r\n")
     summary = score_file(str(source), str(tmp_path / "out.jsonl"), engine=engine)
     assert (summary.scored, summary.rejected) == (1, 0)
+
+
+def test_suggestions_in_jsonl_and_as_a_json_string_in_csv(tmp_path, tiny_model):
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in GOOD), encoding="utf-8")
+    model = ["--model", str(tiny_model), "--always"]
+    assert _score(str(source), "--output", str(tmp_path / "s.jsonl"), *model)[0] == 0
+    assert _score(str(source), "--output", str(tmp_path / "s.csv"), *model)[0] == 0
+    assert _score(str(source), "--output", str(tmp_path / "none.jsonl"), *model, "--top-k", "0")[0] == 0
+    as_lists = [r["suggestions"] for r in _read_jsonl(tmp_path / "s.jsonl")]
+    assert any(as_lists) and all(len(s) <= 3 for s in as_lists)
+    assert all(s["kind"] in {"template", "article"} for row in as_lists for s in row)
+    import csv
+
+    with (tmp_path / "s.csv").open(encoding="utf-8", newline="") as handle:
+        as_strings = [json.loads(row["suggestions"]) for row in csv.DictReader(handle)]
+    assert as_strings == as_lists
+    assert all(r["suggestions"] == [] for r in _read_jsonl(tmp_path / "none.jsonl"))

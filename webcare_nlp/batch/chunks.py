@@ -62,7 +62,10 @@ def cached_engine(settings: ScoreSettings) -> Engine:
     key = settings.engine_key()
     with _LOCK:
         if key not in _ENGINES:
-            _ENGINES[key] = build_engine(settings)
+            engine = build_engine(settings)
+            # Lingua's models and the English spaCy pipeline load on first use; do it here, once.
+            engine.analyze_many([{"id": "1", "text": "Waar blijft mijn pakket?"}, {"id": "2", "text": "Where is it?"}])
+            _ENGINES[key] = engine
         return _ENGINES[key]
 
 

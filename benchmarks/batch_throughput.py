@@ -1,0 +1,153 @@
+"""Throughput of `webcare score` on an archive sampled with replacement from the corpus, in one run.
+
+Figures: the floor (JSONL read + spaCy tokenisation), `webcare score` (full analysis, top-3 suggestions)
+with 1 and 2 worker processes and on a Dask LocalCluster of 2 workers, the spaCy textcat peer (three
+textcat models), and the peak memory of each run (the whole process tree).
+Usage: python -m benchmarks.batch_throughput [--n 100000] [--memory-n 10000] [--no-peer] [--no-dask]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from webcare_nlp.dataset import TRAINING_DATA
+from webcare_nlp.text.pipeline import build_nlp
+
+KEPT = ("text", "channel", "company", "author", "created_at")
+
+
+def make_archive(path: Path, n: int, seed: int) -> None:
+    corpus = [
+        json.loads(line)
+        for file in sorted((TRAINING_DATA / "messages").glob("*.jsonl"))
+        for line in file.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as handle:
+        for i, record in enumerate(rng.choices(corpus, k=n)):
+            message = {"id": f"m{i}", **{k: record[k] for k in KEPT if record.get(k) is not None}}
+            handle.write(json.dumps(message, ensure_ascii=False) + "\n")
+
+
+def floor(path: Path) -> float:
+    """JSONL read + spaCy tokenisation alone, one process: what no scorer can beat."""
+    tokenizer = build_nlp("nl").tokenizer
+    started = time.perf_counter()
+    n = 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            tokenizer(json.loads(raw)["text"])
+            n += 1
+    return n / (time.perf_counter() - started)
+
+
+def run_score(source: Path, output: Path, *args: str) -> tuple[float, float, dict]:
+    """Wall seconds, peak memory (MiB, sum over the process tree) and the summary of one `webcare score`."""
+    import psutil
+
+    command = [sys.executable, "-c", "from webcare_nlp.cli import app; app()", "score", str(source), "-o", str(output)]
+    command += ["--overwrite", "--no-progress", "--summary-json", *args]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    root, peak = psutil.Process(process.pid), 0
+    while process.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.2)
+    seconds = time.perf_counter() - started
+    stderr = process.stderr.read() if process.stderr else ""
+    if process.returncode != 0:
+        raise SystemExit(f"webcare score failed:\n{stderr}")
+    summary = json.loads([line for line in stderr.splitlines() if line.startswith("{")][-1])
+    return seconds, peak / 2**20, summary
+
+
+def peer_rate(path: Path, n: int, epochs: int) -> float:
+    """Three spaCy textcat models (intent, sentiment, reactive) over the same texts, one process."""
+    from benchmarks.textcat_peer import TASKS, train_textcat
+    from webcare_nlp.dataset import load_labelled
+
+    corpus = load_labelled(TRAINING_DATA)
+    peers = [train_textcat(corpus, task, epochs, 13) for task in TASKS]
+    with path.open("rb") as handle:
+        texts = [json.loads(raw)["text"] for _, raw in zip(range(n), handle, strict=False)]
+    started = time.perf_counter()
+    for nlp in peers:
+        for _ in nlp.pipe(texts, batch_size=256):
+            pass
+    return len(texts) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--memory-n", type=int, default=10_000, help="a smaller run to show memory is flat")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--chunk-size", type=int, default=1000)
+    parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--peer-n", type=int, default=20_000)
+    parser.add_argument("--peer-epochs", type=int, default=3)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        archive, small = work / "archive.jsonl", work / "small.jsonl"
+        make_archive(archive, args.n, args.seed)
+        make_archive(small, args.memory_n, args.seed)
+        chunk = ["--chunk-size", str(args.chunk_size)]
+        rows: list[tuple[str, float, float | None, float | None]] = []
+        base = floor(archive)
+        rows.append(("floor: JSONL read + spaCy tokenizer, 1 process", base, None, None))
+        if not args.no_peer:
+            rows.append(
+                (
+                    "spaCy textcat peer (3 models), 1 process",
+                    peer_rate(archive, args.peer_n, args.peer_epochs),
+                    None,
+                    None,
+                )
+            )
+        runs = [("webcare score, 1 worker", ["--workers", "1"]), ("webcare score, 2 workers", ["--workers", "2"])]
+        if not args.no_dask:
+            runs.append(("webcare score --engine dask, LocalCluster 2 workers", ["--engine", "dask", "--workers", "2"]))
+        local_seconds = None
+        for label, extra in runs:
+            seconds, peak, summary = run_score(archive, work / "out.jsonl", *extra, *chunk)
+            assert summary["lines"] == args.n == summary["scored"] + summary["rejected"]
+            rows.append((label, args.n / seconds, peak, summary["messages_per_second"]))
+            if "2 workers" in label and "dask" not in label:
+                local_seconds = seconds
+            if "dask" in label and local_seconds:
+                rows.append(
+                    ("  Dask overhead against local 2 workers (wall time)", seconds / local_seconds, None, None)
+                )
+        _, small_peak, _ = run_score(small, work / "small_out.jsonl", "--workers", "2", *chunk)
+
+    print(f"{args.n:,} messages sampled with replacement from training_data/messages (seed {args.seed})\n")
+    print("| run | msgs/s (wall, with start-up) | peak memory MiB | msgs/s in the summary | ratio to floor |")
+    print("|---|---:|---:|---:|---:|")
+    for label, rate, peak, inner in rows:
+        if label.strip().startswith("Dask overhead"):
+            print(f"| {label} | {rate:.2f}x | | | |")
+            continue
+        print(
+            f"| {label} | {rate:,.0f} | {'' if peak is None else f'{peak:,.0f}'} | "
+            f"{'' if inner is None else f'{inner:,.0f}'} | {rate / base:.3f} |"
+        )
+    print(f"\npeak memory of `webcare score --workers 2` on {args.memory_n:,} messages: {small_peak:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
