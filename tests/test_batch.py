@@ -237,3 +237,11 @@ def test_suggestions_in_jsonl_and_as_a_json_string_in_csv(tmp_path, tiny_model):
         as_strings = [json.loads(row["suggestions"]) for row in csv.DictReader(handle)]
     assert as_strings == as_lists
     assert all(r["suggestions"] == [] for r in _read_jsonl(tmp_path / "none.jsonl"))
+
+
+def test_a_forced_progress_bar_does_not_disturb_the_output(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in GOOD), encoding="utf-8")
+    code, text = _score(str(source), "--output", str(tmp_path / "out.jsonl"), "--progress", "--chunk-size", "1")
+    assert code == 0, text
+    assert [r["id"] for r in _read_jsonl(tmp_path / "out.jsonl")] == ["a", "b", "3", "7"]

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import asdict
 from multiprocessing import get_context
@@ -26,7 +27,7 @@ from webcare_nlp.batch.readers import Chunks, Position, input_size, parquet_file
 from webcare_nlp.batch.summary import ScoreSummary
 from webcare_nlp.batch.writers import RejectsWriter, open_writer, part_path
 from webcare_nlp.engine import Engine
-from webcare_nlp.errors import InputError
+from webcare_nlp.errors import InputError, WebcareError
 
 STATE_VERSION = 1
 Progress = Callable[[Position, ScoreSummary], None]
@@ -193,11 +194,14 @@ def score_file(
                     checkpointed |= _checkpoint(output, base, position, writer.checkpoint(), rejects, summary)
                 if progress is not None:
                     progress(position, summary)
-    except BaseException:
+    except BaseException as exc:
         writer.abort()
         rejects.abort()
         if not checkpointed and to_file:
             _remove_working_files(output)
+        if isinstance(exc, BrokenProcessPool):
+            hint = " Run again with --resume to continue." if checkpointed else ""
+            raise WebcareError(f"A worker process died (out of memory?) at line {summary.lines + 1}.{hint}") from exc
         raise
     writer.finish()
     rejects.finish()
