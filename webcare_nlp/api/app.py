@@ -48,7 +48,12 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
 
     app = FastAPI(title="webcare-nlp", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.services = services
-    app.dependency_overrides[get_settings] = lambda: settings
+    # Dependencies are async so that none of them costs a hop to the thread pool per request.
+
+    async def given_settings() -> Settings:
+        return settings
+
+    app.dependency_overrides[get_settings] = given_settings
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(WebcareError, _webcare_error)
 

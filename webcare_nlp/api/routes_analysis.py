@@ -49,6 +49,8 @@ def _message(body: MessageIn) -> dict[str, Any]:
 
 def _log(kind: str, result: dict[str, Any]) -> None:
     # Only the masked text reaches the logs: no names, numbers or addresses.
+    if not log.isEnabledFor(logging.INFO):
+        return
     log.info(
         "%s id=%s intent=%s reply=%s text=%r",
         kind,

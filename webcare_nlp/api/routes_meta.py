@@ -15,7 +15,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 @public.get("/health", summary="Is the server up")
-def health(services: ServicesDep) -> dict[str, Any]:
+async def health(services: ServicesDep) -> dict[str, Any]:
     """Always open (no token), for load balancers and the page: what this server can do."""
     return {
         "status": "ok",
@@ -27,7 +27,7 @@ def health(services: ServicesDep) -> dict[str, Any]:
 
 
 @router.get("/version", summary="The versions and the model manifest")
-def version(services: ServicesDep) -> dict[str, Any]:
+async def version(services: ServicesDep) -> dict[str, Any]:
     """The package version and the model's manifest (versions, labels, data hash, metrics, file hashes)."""
     manifest = services.manifest()
     manifest.pop("path", None)  # a server path is nobody's business
@@ -35,7 +35,7 @@ def version(services: ServicesDep) -> dict[str, Any]:
 
 
 @router.get("/topics", summary="The FAQ topics the model knows")
-def topics(services: ServicesDep) -> dict[str, Any]:
+async def topics(services: ServicesDep) -> dict[str, Any]:
     """Each topic's id and label; an empty list (with a note) when the model has no topic model."""
     found = known_topics(services.engine)
     note = None if found else "This model has no topic model: messages get topic null."

@@ -76,6 +76,6 @@ class Services:
         return dict(getattr(self.engine, "manifest", {}) or {})
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
