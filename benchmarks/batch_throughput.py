@@ -4,6 +4,7 @@ Figures: the floor (JSONL read + spaCy tokenisation), `webcare score` (full anal
 with 1 and 2 worker processes and on a Dask LocalCluster of 2 workers, the spaCy textcat peer (three
 textcat models), and the peak memory of each run (the whole process tree).
 Usage: python -m benchmarks.batch_throughput [--n 100000] [--memory-n 10000] [--no-peer] [--no-dask]
+       python -m benchmarks.batch_throughput --only-memory --n 1000000
 """
 
 from __future__ import annotations
@@ -70,6 +71,9 @@ def run_score(source: Path, output: Path, *args: str) -> tuple[float, float, dic
     if process.returncode != 0:
         raise SystemExit(f"webcare score failed:\n{stderr}")
     summary = json.loads([line for line in stderr.splitlines() if line.startswith("{")][-1])
+    with output.open(encoding="utf-8") as handle:
+        head = [json.loads(line) for _, line in zip(range(2000), handle, strict=False)]
+    summary["with_suggestions"] = sum(bool(r["suggestions"]) for r in head) / max(1, len(head))
     return seconds, peak / 2**20, summary
 
 
@@ -89,6 +93,18 @@ def peer_rate(path: Path, n: int, epochs: int) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
+def memory_only(n: int, seed: int, chunk_size: int) -> None:
+    """Peak memory and rate of `webcare score --workers 2` alone, for a run too long to repeat (1M)."""
+    with tempfile.TemporaryDirectory() as folder:
+        archive = Path(folder) / "archive.jsonl"
+        make_archive(archive, n, seed)
+        seconds, peak, summary = run_score(
+            archive, Path(folder) / "out.jsonl", "--workers", "2", "--chunk-size", str(chunk_size)
+        )
+    assert summary["lines"] == n == summary["scored"] + summary["rejected"]
+    print(f"webcare score --workers 2 on {n:,} messages: {n / seconds:,.0f} msgs/s wall, peak memory {peak:,.0f} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)
@@ -99,7 +115,11 @@ def main() -> None:
     parser.add_argument("--no-dask", action="store_true")
     parser.add_argument("--peer-n", type=int, default=20_000)
     parser.add_argument("--peer-epochs", type=int, default=3)
+    parser.add_argument("--only-memory", action="store_true", help="only `score --workers 2` on --n messages")
     args = parser.parse_args()
+    if args.only_memory:
+        memory_only(args.n, args.seed, args.chunk_size)
+        return
 
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -122,11 +142,12 @@ def main() -> None:
         runs = [("webcare score, 1 worker", ["--workers", "1"]), ("webcare score, 2 workers", ["--workers", "2"])]
         if not args.no_dask:
             runs.append(("webcare score --engine dask, LocalCluster 2 workers", ["--engine", "dask", "--workers", "2"]))
-        local_seconds = None
+        local_seconds, suggested = None, 0.0
         for label, extra in runs:
             seconds, peak, summary = run_score(archive, work / "out.jsonl", *extra, *chunk)
             assert summary["lines"] == args.n == summary["scored"] + summary["rejected"]
             rows.append((label, args.n / seconds, peak, summary["messages_per_second"]))
+            suggested = summary["with_suggestions"]
             if "2 workers" in label and "dask" not in label:
                 local_seconds = seconds
             if "dask" in label and local_seconds:
@@ -147,6 +168,7 @@ def main() -> None:
             f"{'' if inner is None else f'{inner:,.0f}'} | {rate / base:.3f} |"
         )
     print(f"\npeak memory of `webcare score --workers 2` on {args.memory_n:,} messages: {small_peak:,.0f} MiB")
+    print(f"share of the first 2,000 scored messages with suggestions: {suggested:.0%}")
 
 
 if __name__ == "__main__":
