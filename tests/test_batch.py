@@ -245,3 +245,21 @@ def test_a_forced_progress_bar_does_not_disturb_the_output(tmp_path):
     code, text = _score(str(source), "--output", str(tmp_path / "out.jsonl"), "--progress", "--chunk-size", "1")
     assert code == 0, text
     assert [r["id"] for r in _read_jsonl(tmp_path / "out.jsonl")] == ["a", "b", "3", "7"]
+
+
+def test_kept_parquet_fields_of_any_type_reach_every_output(tmp_path, engine):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(
+        {
+            "text": ["Waar blijft mijn pakket?", "Top geholpen, dank!"],
+            "created_at": pd.to_datetime(["2026-07-01 09:12", "2026-07-02 10:00"]),
+            "likes": [3, 0],
+        }
+    )
+    frame.to_parquet(tmp_path / "in.parquet")
+    settings = ScoreSettings(fields=("created_at", "likes"))
+    for name in ("out.jsonl", "out.csv", "out.parquet"):
+        summary = score_file(str(tmp_path / "in.parquet"), str(tmp_path / name), engine=engine, settings=settings)
+        assert (summary.scored, summary.rejected) == (2, 0), name
+    assert _read_jsonl(tmp_path / "out.jsonl")[0]["created_at"].startswith("2026-07-01")
+    assert pd.read_parquet(tmp_path / "out.parquet")["likes"].tolist() == ["3", "0"]  # kept fields are text

@@ -122,7 +122,8 @@ def score_items(engine: Engine, items: list[Item], settings: ScoreSettings) -> C
         names = list(dict.fromkeys(key for row in rows for key in row))
         chunk.columns = {name: [row.get(name) for row in rows] for name in names}
     else:
-        chunk.text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
+        # default=str: kept input fields may be dates or decimals (from Parquet), which JSON has no type for
+        chunk.text = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in results)
     return chunk
 
 
