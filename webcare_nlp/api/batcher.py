@@ -17,16 +17,19 @@ BatchFunction = Callable[[Sequence[Any]], list[Any]]
 class MicroBatcher:
     """Run `function(items)` on one worker thread for all items queued under the same key.
 
-    No waiting window: the first request starts a batch at once, and whatever queues meanwhile
-    forms the next one. One worker thread keeps the engine's calls serial (it is not shared-state safe).
+    A batch starts once the queue stops growing (at most `max_wait` seconds after the first request),
+    and whatever queues meanwhile forms the next one. One worker thread keeps the engine's calls serial.
     """
 
-    def __init__(self, *, max_batch: int = 64) -> None:
+    def __init__(self, *, max_batch: int = 64, max_wait: float = 0.003) -> None:
         self.max_batch = max_batch
+        self.max_wait = max_wait
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webcare-engine")
         self._pending: dict[Hashable, list[tuple[Any, asyncio.Future[Any]]]] = {}
         self._functions: dict[Hashable, BatchFunction] = {}
         self._runner: asyncio.Task[None] | None = None
+        self.batches = 0  # counters for /health and the load benchmark (mean batch size)
+        self.items = 0
 
     async def submit(self, key: Hashable, function: BatchFunction, item: Any) -> Any:
         """Queue `item` for `function` (the same function for the same key) and wait for its result."""
@@ -42,9 +45,26 @@ class MicroBatcher:
         """Run a one-off call on the engine's thread (so it never races a batch)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, function)
 
+    async def _settle(self) -> None:
+        """Let requests already on their way join the batch: wait while the queue still grows (<= max_wait).
+
+        Without this, the engine thread holds the GIL while it works, the event loop hardly parses the
+        requests waiting on the sockets, and batches stay at one or two messages.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.max_wait
+        queued = -1
+        while loop.time() < deadline:
+            now = sum(len(items) for items in self._pending.values())
+            if now == queued or now >= self.max_batch:
+                return
+            queued = now
+            await asyncio.sleep(self.max_wait / 6)
+
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
         while self._pending:
+            await self._settle()
             key = next(iter(self._pending))
             queued = self._pending.pop(key)
             batch, rest = queued[: self.max_batch], queued[self.max_batch :]
@@ -54,6 +74,8 @@ class MicroBatcher:
             if not live:
                 continue
             function = self._functions[key]
+            self.batches += 1
+            self.items += len(live)
             outcomes = await loop.run_in_executor(self._executor, _run_isolated, function, [i for i, _ in live])
             for (_, future), outcome in zip(live, outcomes, strict=True):
                 if future.done():  # the request gave up (timeout or client gone)

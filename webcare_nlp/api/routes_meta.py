@@ -23,6 +23,7 @@ async def health(services: ServicesDep) -> dict[str, Any]:
         "suggestions": services.can_suggest,
         "topics": bool(known_topics(services.engine)),
         "token_required": bool(services.settings.api_token),
+        "batches": {"count": services.batcher.batches, "messages": services.batcher.items},
     }
 
 
