@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,32 +26,112 @@ class Problem:
         return f"{self.where}: {self.what}"
 
 
-def message_files(data: Path) -> list[Path]:
-    """The message files of a corpus: a file itself, `data/messages/*.jsonl`, or `data/*.jsonl`."""
-    data = Path(data)
-    if data.is_file():
-        return [data]
-    for folder in (data / "messages", data):
-        files = sorted(folder.glob("*.jsonl"))
-        if files:
-            return files
-    raise InputError(f"No labelled messages found at {data}: expected .jsonl files in {data}/messages/ or {data}/.")
+Sources = Path | str | Sequence[Path | str]
+_LABELLED_SUFFIXES = (".jsonl", ".csv")
+_TRUE, _FALSE = ("true", "1", "yes", "ja", "y"), ("false", "0", "no", "nee", "n")
 
 
-def load_labelled(data: Path) -> list[dict[str, Any]]:
-    """All records of a corpus, each with `_source` ("file:line") for error messages."""
+def _as_paths(data: Sources) -> list[Path]:
+    return [Path(data)] if isinstance(data, str | Path) else [Path(d) for d in data]
+
+
+def message_files(data: Sources) -> list[Path]:
+    """The message files of one or more corpora: a .jsonl or .csv file, or the files in `data/messages/` or `data/`."""
+    files: list[Path] = []
+    for source in _as_paths(data):
+        if source.is_file():
+            files.append(source)
+            continue
+        for folder in (source / "messages", source):
+            found = sorted(f for f in folder.glob("*") if f.suffix in _LABELLED_SUFFIXES)
+            if found:
+                files.extend(found)
+                break
+        else:
+            raise InputError(
+                f"No labelled messages found at {source}: expected .jsonl or .csv files in {source}/messages/ "
+                f"or {source}/, or the path of one such file."
+            )
+    return files
+
+
+def _csv_value(field: str, value: str) -> Any:
+    """A CSV cell as the JSON value it stands for: booleans for the bool labels, None for an empty cell."""
+    value = value.strip()
+    if value == "":
+        return None
+    if field in ("reactive", "reply_expected") and value.lower() in _TRUE + _FALSE:
+        return value.lower() in _TRUE
+    return value
+
+
+def read_labelled_csv(path: Path) -> list[dict[str, Any]]:
+    """The rows of a labelled CSV file (header row, UTF-8), each with `_line`, the row's line in the file."""
+    try:
+        with Path(path).open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or "text" not in reader.fieldnames:
+                raise InputError(f"{path}:1: the header row must name the columns, with at least 'text'.")
+            records, start = [], 2
+            for row in reader:
+                if None in row:
+                    raise InputError(f"{path}:{start}: the row has more cells than the header has columns.")
+                record = {k: _csv_value(k, v or "") for k, v in row.items()}
+                record = {k: v for k, v in record.items() if v is not None}
+                if record:
+                    records.append({**record, "_line": start})
+                start = reader.line_num + 1
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not valid UTF-8 (byte {exc.start}); save the file as UTF-8.") from exc
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a readable CSV file ({exc}).") from exc
+    except OSError as exc:
+        raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    return records
+
+
+def load_labelled(data: Sources) -> list[dict[str, Any]]:
+    """All records of one or more corpora, each with `_source` ("file:line") for error messages."""
     records = []
     for path in message_files(data):
-        for record in read_jsonl_records(path):
+        rows = read_labelled_csv(path) if path.suffix == ".csv" else read_jsonl_records(path)
+        for record in rows:
             record["_source"] = f"{path.name}:{record.pop('_line')}"
             records.append(record)
     return records
 
 
+def _label_problems(record: dict[str, Any], intents: tuple[str, ...]) -> list[str]:
+    problems = []
+    for field, allowed in (("intent", intents), ("sentiment", schema.SENTIMENTS)):
+        value = record.get(field)
+        if value is None:
+            problems.append(f"missing {field}; give one of: {', '.join(allowed)}")
+        elif value not in allowed:
+            hint = " (list a new intent with --intents)" if field == "intent" else ""
+            problems.append(f"unknown {field} {value!r}; allowed: {', '.join(allowed)}{hint}")
+    if not isinstance(record.get("reactive"), bool):
+        problems.append("reactive must be true or false")
+    if record.get("platform") not in schema.PLATFORMS:
+        problems.append("platform must be 'brand' or 'consumer' in labelled data")
+    if "reply_expected" in record and isinstance(record.get("reactive"), bool) and record.get("platform"):
+        want = schema.reply_rule(
+            intent=str(record.get("intent")), reactive=record["reactive"], platform=record["platform"]
+        )
+        if record["reply_expected"] is not want:
+            problems.append(f"reply_expected is {record['reply_expected']}, the rule says {want}")
+    return problems
+
+
 def validate_labelled(records: list[dict[str, Any]], *, intents: tuple[str, ...] = schema.INTENTS) -> list[Problem]:
-    """Every problem of a labelled set: missing text, unknown labels, duplicate ids, a broken reply rule."""
+    """Every problem of a labelled set, each with its file and line.
+
+    Missing text, unknown or missing labels, a broken reply rule, duplicate ids, and the same text twice
+    with different labels (identical short messages with the same labels are allowed).
+    """
     problems: list[Problem] = []
-    seen: dict[str, str] = {}
+    seen_ids: dict[str, str] = {}
+    seen_texts: dict[str, tuple[str, tuple[Any, ...]]] = {}
     for record in records:
         where = record.get("_source", str(record.get("id")))
         try:
@@ -57,28 +139,20 @@ def validate_labelled(records: list[dict[str, Any]], *, intents: tuple[str, ...]
         except InputError as exc:
             problems.append(Problem(where, str(exc)))
             continue
-        if record.get("intent") not in intents:
-            problems.append(Problem(where, f"unknown intent {record.get('intent')!r}; allowed: {', '.join(intents)}"))
-        if record.get("sentiment") not in schema.SENTIMENTS:
-            problems.append(Problem(where, f"unknown sentiment {record.get('sentiment')!r}"))
-        if not isinstance(record.get("reactive"), bool):
-            problems.append(Problem(where, "reactive must be true or false"))
-        if record.get("platform") not in schema.PLATFORMS:
-            problems.append(Problem(where, "platform must be 'brand' or 'consumer' in labelled data"))
-        if "reply_expected" in record and isinstance(record.get("reactive"), bool) and record.get("platform"):
-            want = schema.reply_rule(
-                intent=str(record.get("intent")), reactive=record["reactive"], platform=record["platform"]
-            )
-            if record["reply_expected"] is not want:
-                problems.append(Problem(where, f"reply_expected is {record['reply_expected']}, the rule says {want}"))
-        record_id = str(record.get("id"))
-        if record_id in seen:
-            problems.append(Problem(where, f"duplicate id {record_id!r} (first at {seen[record_id]})"))
-        seen.setdefault(record_id, where)
+        problems += [Problem(where, what) for what in _label_problems(record, intents)]
+        record_id = str(record.get("id") or where)
+        if record_id in seen_ids:
+            problems.append(Problem(where, f"duplicate id {record_id!r} (first at {seen_ids[record_id]})"))
+        seen_ids.setdefault(record_id, where)
+        key = " ".join(record["text"].lower().split())
+        labels = tuple(record.get(f) for f in ("intent", "sentiment", "reactive", "platform"))
+        if key in seen_texts and seen_texts[key][1] != labels:
+            problems.append(Problem(where, f"duplicate text with other labels than at {seen_texts[key][0]}"))
+        seen_texts.setdefault(key, (where, labels))
     return problems
 
 
-def data_hash(data: Path) -> str:
+def data_hash(data: Sources) -> str:
     """SHA-256 over the message files' names and bytes, so a model records exactly what it learned from."""
     digest = hashlib.sha256()
     for path in message_files(data):

@@ -12,7 +12,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from webcare_nlp import schema
 from webcare_nlp.engine import Engine
-from webcare_nlp.errors import InputError
+from webcare_nlp.errors import InputError, WebcareError
 from webcare_nlp.model_card import plot_confusion, report_table
 
 SCORED_LABELS = {"intent": schema.INTENTS, "sentiment": schema.SENTIMENTS, "reactive": (False, True)}
@@ -58,6 +58,12 @@ class Evaluation:
     n: int
     labels: dict[str, LabelScore] = field(default_factory=dict)
     reply: dict[str, float] = field(default_factory=dict)
+    # hit@k and MRR of the suggestions, for messages with gold_templates / gold_articles
+    ranking: dict[str, float] = field(default_factory=dict)
+    ranking_note: str = ""
+    # The labelled records and the engine's output for each, in order (for reports and comparisons).
+    records: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    predictions: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -65,17 +71,25 @@ class Evaluation:
             "n": self.n,
             **{name: score.summary() for name, score in self.labels.items()},
             "reply_expected": {k: round(v, 4) for k, v in self.reply.items()},
+            **({"ranking": {k: round(v, 4) for k, v in self.ranking.items()}} if self.ranking else {}),
         }
 
 
-def _score(label: str, gold: list[Any], results: list[dict[str, Any]]) -> LabelScore:
+def label_classes(engine: Engine, label: str, gold: list[Any]) -> list[str]:
+    """The classes to report for `label`: the standard ones, a custom model's own, and any gold label."""
+    known = [str(c) for c in SCORED_LABELS[label]]
+    if label in engine.models:
+        known += [str(c) for c in engine.models[label].classes_ if str(c) not in known]
+    return known + sorted({str(g) for g in gold} - set(known))
+
+
+def _score(label: str, gold: list[Any], results: list[dict[str, Any]], classes: list[str]) -> LabelScore:
     if label == "reactive":
         predicted = [r["reactive"] for r in results]
         confidence = np.asarray([max(r["reactive_probability"], 1 - r["reactive_probability"]) for r in results])
     else:
         predicted = [r[label] for r in results]
         confidence = np.asarray([max(r[f"{label}_scores"].values()) for r in results])
-    classes = [str(c) for c in SCORED_LABELS[label]]
     gold_s, pred_s = [str(g) for g in gold], [str(p) for p in predicted]
     present = [c for c in classes if c in set(gold_s)]
     correct = np.asarray([g == p for g, p in zip(gold_s, pred_s, strict=True)], dtype=float)
@@ -91,11 +105,18 @@ def _score(label: str, gold: list[Any], results: list[dict[str, Any]]) -> LabelS
     )
 
 
-def evaluate(engine: Engine, records: list[dict[str, Any]], *, source: str = "") -> Evaluation:
-    """Score every label the records carry; reply_expected with the platform given and withheld."""
+GOLD_LISTS = {"template": "gold_templates", "article": "gold_articles"}
+
+
+def has_gold_lists(records: list[dict[str, Any]]) -> bool:
+    return any(record.get(key) for record in records for key in GOLD_LISTS.values())
+
+
+def check_records(records: list[dict[str, Any]], *, source: str = "") -> list[dict[str, Any]]:
+    """The records as validated messages (the engine detects the language, as in production)."""
     if not records:
         raise InputError(f"{source or 'The file'} has no labelled messages to evaluate.")
-    fields = ("text", "channel", "platform", "lang", "company", "id")
+    fields = ("text", "channel", "platform", "company", "id")
     messages = []
     for i, record in enumerate(records, start=1):
         line = record.get("_line", i)
@@ -103,15 +124,61 @@ def evaluate(engine: Engine, records: list[dict[str, Any]], *, source: str = "")
             messages.append(schema.check_message({k: record[k] for k in fields if k in record}, default_id=str(line)))
         except InputError as exc:
             raise InputError(f"{source or 'line'}:{line}: {exc}") from exc
-    for message in messages:
-        message["lang"] = None  # the engine detects the language, as it must in production
-    results = engine.analyze_many(messages)
-    evaluation = Evaluation(source=source, n=len(records))
+    return messages
+
+
+def predict(
+    engine: Engine, records: list[dict[str, Any]], messages: list[dict[str, Any]], *, top_k: int = 3
+) -> tuple[list[dict[str, Any]], str]:
+    """The engine's output per message, with suggestions when the records have gold lists to rank against.
+
+    Returns the outputs and a note that says why ranking was left out (empty when it was done).
+    """
+    if not has_gold_lists(records):
+        return engine.analyze_many(messages), "the file has no gold_templates or gold_articles"
+    try:
+        # always=True: rank every message with a gold list, whatever the reply decision says
+        return engine.suggest_many(messages, top_k=top_k, always=True), ""
+    except (AttributeError, WebcareError) as exc:
+        return engine.analyze_many(messages), f"this model cannot suggest ({exc})"
+
+
+def ranking_metrics(records: list[dict[str, Any]], predictions: list[dict[str, Any]], k: int = 3) -> dict[str, float]:
+    """hit@1, hit@k and MRR per suggestion kind, over the messages whose gold list is not empty."""
+    from webcare_nlp.rank.metrics import hit_at_k, mean_reciprocal_rank
+
+    metrics: dict[str, float] = {}
+    for kind, key in GOLD_LISTS.items():
+        keep = [i for i, r in enumerate(records) if r.get(key)]
+        if not keep:
+            continue
+        ranked = [[s["id"] for s in predictions[i].get("suggestions", []) if s.get("kind") == kind] for i in keep]
+        gold = [[str(g) for g in records[i][key]] for i in keep]
+        metrics[f"{kind}_hit@1"] = hit_at_k(ranked, gold, k=1)
+        metrics[f"{kind}_hit@{k}"] = hit_at_k(ranked, gold, k=k)
+        metrics[f"{kind}_mrr"] = mean_reciprocal_rank(ranked, gold)
+        metrics[f"{kind}_n"] = float(len(keep))
+    return metrics
+
+
+def evaluate(engine: Engine, records: list[dict[str, Any]], *, source: str = "", top_k: int = 3) -> Evaluation:
+    """Score every label the records carry; reply_expected with the platform given and withheld.
+
+    When the records carry gold_templates / gold_articles, the suggestions are scored too (hit@k, MRR).
+    """
+    messages = check_records(records, source=source)
+    results, note = predict(engine, records, messages, top_k=top_k)
+    evaluation = Evaluation(source=source, n=len(records), records=records, predictions=results, ranking_note=note)
+    if not note:
+        evaluation.ranking = ranking_metrics(records, results, k=top_k)
     for label in SCORED_LABELS:
         gold = [r.get(label) for r in records]
         keep = [i for i, g in enumerate(gold) if g is not None]
         if keep:
-            evaluation.labels[label] = _score(label, [gold[i] for i in keep], [results[i] for i in keep])
+            kept = [gold[i] for i in keep]
+            evaluation.labels[label] = _score(
+                label, kept, [results[i] for i in keep], label_classes(engine, label, kept)
+            )
     gold_reply = [r.get("reply_expected") for r in records]
     keep = [i for i, g in enumerate(gold_reply) if g is not None]
     if keep:
@@ -144,6 +211,10 @@ def render_text(evaluation: Evaluation) -> str:
         lines.append("")
     for key, value in evaluation.reply.items():
         lines.append(f"reply_expected {key}: {value:.3f}")
+    for key, value in evaluation.ranking.items():
+        lines.append(f"suggestions {key}: {value:.3f}" if not key.endswith("_n") else f"suggestions {key}: {value:.0f}")
+    if evaluation.ranking_note and has_gold_lists(evaluation.records):
+        lines.append(f"suggestions not scored: {evaluation.ranking_note}")
     return "\n".join(lines)
 
 

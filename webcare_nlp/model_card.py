@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sklearn.metrics import classification_report, confusion_matrix
 
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from webcare_nlp.training import TaskReport, TrainingResult
 
 
-def plot_confusion(matrix: Any, labels: list[str], title: str, path: Path) -> None:
+def plot_confusion(matrix: Any, labels: list[str], title: str, path: Path | IO[bytes]) -> None:
     """A confusion matrix as a PNG (rows: true label, columns: predicted)."""
     import matplotlib
 
@@ -32,7 +32,7 @@ def plot_confusion(matrix: Any, labels: list[str], title: str, path: Path) -> No
             colour = "white" if matrix[i, j] > peak / 2 else "black"
             ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color=colour, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
+    fig.savefig(path, format="png", metadata={"Software": None})
     plt.close(fig)
 
 
@@ -70,6 +70,11 @@ def _counts(records: list[dict[str, Any]], field: str) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
 
 
+def _sources(sources: dict[str, int]) -> str:
+    names = {"files": "from the labelled files", "feedback": "corrected by agents in the feedback store"}
+    return ", ".join(f"{n} {names.get(k, k)}" for k, n in sources.items()) or "from the labelled files"
+
+
 def write_model_card(result: TrainingResult, directory: Path, records: list[dict[str, Any]]) -> tuple[str, ...]:
     """Write MODEL_CARD.md and one confusion-matrix PNG per label; return the file names written."""
     written = ["MODEL_CARD.md"]
@@ -87,12 +92,13 @@ def write_model_card(result: TrainingResult, directory: Path, records: list[dict
         )
     card = f"""# Model card: {directory.name}
 
-webcare-nlp label models: intent (6 classes), sentiment (3), reactive (bool) and platform (used only
-when a message comes without one). The reply decision applies seed 002's rule on top of them.
+webcare-nlp label models: intent ({len(result.intents)} classes: {", ".join(result.intents)}), sentiment (3),
+reactive (bool) and platform (used only when a message comes without one). The reply decision applies
+seed 002's rule on top of them.
 
 ## Data
-- {result.n_messages} hand-written, labelled messages from `training_data/messages/`
-  (SHA-256 `{result.data_hash[:16]}…`), see `training_data/README.md`.
+- {result.n_messages} labelled messages (SHA-256 `{result.data_hash[:16]}…`): {_sources(result.sources)};
+  the project's own corpus is described in `training_data/README.md`.
 - intent: {_counts(records, "intent")}
 - sentiment: {_counts(records, "sentiment")}
 - reactive: {_counts(records, "reactive")}

@@ -6,6 +6,7 @@ The trainer builds an Engine; the engine never imports the trainer (SetFit keeps
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import logging
 import os
 import time
@@ -20,9 +21,9 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from webcare_nlp import persist
+from webcare_nlp import persist, schema, versions
 from webcare_nlp.classify.models import TASKS, calibrated, model_families
-from webcare_nlp.dataset import TRAINING_DATA, data_hash, load_labelled, validate_labelled
+from webcare_nlp.dataset import TRAINING_DATA, Sources, data_hash, load_labelled, validate_labelled
 from webcare_nlp.engine import LABEL_MODELS, Engine
 from webcare_nlp.errors import InputError
 from webcare_nlp.features.vectorize import MessageVectorizer, Observation
@@ -44,6 +45,8 @@ class TrainingConfig:
     min_per_class: int = 10
     max_char_features: int = 60_000
     max_word_features: int = 30_000
+    # The intent label set; empty means the standard six of labels.md. A team may add its own intents.
+    intents: tuple[str, ...] = ()
     n_jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     @classmethod
@@ -59,8 +62,9 @@ class TrainingConfig:
         unknown = sorted(set(values) - known)
         if unknown:
             raise InputError(f"Unknown training settings {unknown}; known: {sorted(known)}.")
-        if "families" in values:
-            values["families"] = tuple(values["families"])
+        for name in ("families", "intents"):
+            if name in values:
+                values[name] = tuple(values[name])
         return cls(**values)
 
 
@@ -86,6 +90,13 @@ class TrainingResult:
     language_accuracy: float
     data_hash: str
     config: TrainingConfig
+    # Where the training rows came from, e.g. {"files": 4365, "feedback": 12}; the model card shows it.
+    sources: dict[str, int] = field(default_factory=dict)
+    output: Path | None = None
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        return self.config.intents or schema.INTENTS
 
 
 def targets(records: list[dict[str, Any]], task: str) -> np.ndarray:
@@ -200,7 +211,9 @@ def fit_engine(
 
 
 def check_training_data(records: list[dict[str, Any]], config: TrainingConfig) -> None:
-    problems = validate_labelled(records)
+    """Refuse bad rows (listed with file and line) and classes with fewer than `min_per_class` examples."""
+    intents = config.intents or schema.INTENTS
+    problems = validate_labelled(records, intents=intents)
     if problems:
         listed = "\n".join(f"  {p}" for p in problems[:30])
         more = f"\n  ... and {len(problems) - 30} more" if len(problems) > 30 else ""
@@ -209,6 +222,8 @@ def check_training_data(records: list[dict[str, Any]], config: TrainingConfig) -
         counts: dict[str, int] = {}
         for record in records:
             counts[str(record[task])] = counts.get(str(record[task]), 0) + 1
+        if task == "intent":  # a declared intent without a single example is too small as well
+            counts = {**dict.fromkeys(intents, 0), **counts}
         small = {label: n for label, n in counts.items() if n < config.min_per_class}
         if small:
             raise InputError(
@@ -218,16 +233,30 @@ def check_training_data(records: list[dict[str, Any]], config: TrainingConfig) -
 
 
 def train(
-    *, data: Path = TRAINING_DATA, output: Path | None = None, config: TrainingConfig | None = None
+    *,
+    data: Sources = TRAINING_DATA,
+    output: Path | None = None,
+    config: TrainingConfig | None = None,
+    version: str | None = None,
+    models_dir: Path | None = None,
 ) -> TrainingResult:
-    """Train all label models on a labelled corpus and (with `output`) save the artefact.
+    """Train all label models on one or more labelled corpora and (with `output` or `version`) save the artefact.
+
+    `data` is a corpus folder, a .jsonl or .csv file, or a list of them (the project's corpus plus a
+    team's own file with a new intent, say). `version` saves to `models_dir/<version>-<date>-<hash>/`.
 
     Example:
         >>> result = train(output=Path("models/webcare-small"))  # doctest: +SKIP
+        >>> result = train(data=[TRAINING_DATA, Path("orders.csv")], version="webcare")  # doctest: +SKIP
     """
     config = config or TrainingConfig()
     started = time.perf_counter()
     records = load_labelled(data)
+    digest = data_hash(data)
+    if output is None and version is not None:
+        output = (models_dir or persist.MODELS_DIR) / versions.version_name(
+            version, data_sha256=digest, settings=_settings_for_hash(config)
+        )
     check_training_data(records, config)
     text_pipeline = TextPipeline()
     processed = text_pipeline.process_many([r["text"] for r in records])
@@ -237,6 +266,7 @@ def train(
     rng = np.random.default_rng(config.seed)
     observations = _observations(processed, records, rng, config.metadata_dropout)
     reports = cross_validate(observations, records, config)
+    reports["intent"].labels = list(config.intents or schema.INTENTS)
     engine = fit_engine(processed, records, reports, config, text_pipeline)
     result = TrainingResult(
         engine=engine,
@@ -244,12 +274,32 @@ def train(
         n_messages=len(records),
         seconds=time.perf_counter() - started,
         language_accuracy=language_accuracy,
-        data_hash=data_hash(data),
+        data_hash=digest,
         config=config,
+        sources={"files": len(records)},
     )
     if output is not None:
-        save_trained(result, Path(output), records)
+        result.output = Path(output)
+        save_trained(result, result.output, records)
     return result
+
+
+def intent_set(spec: str) -> tuple[str, ...]:
+    """The intent labels of `--intents`: "a,b,c" is exactly those; "+order_status" adds to the standard six.
+
+    Example:
+        >>> intent_set("+order_status")[-2:]
+        ('other', 'order_status')
+    """
+    extra = spec.strip().startswith("+")
+    names = [name.strip() for name in spec.strip().lstrip("+").split(",") if name.strip()]
+    bad = [name for name in names if not name.replace("_", "").replace("-", "").isalnum()]
+    if not names or bad:
+        raise InputError(f"--intents wants comma-separated label names like 'question,order_status', not {spec!r}.")
+    labels = [*schema.INTENTS, *names] if extra else names
+    if len(set(labels)) < 2:
+        raise InputError("An intent label set needs at least two labels.")
+    return tuple(dict.fromkeys(labels))
 
 
 def save_trained(result: TrainingResult, output: Path, records: list[dict[str, Any]]) -> None:
@@ -264,8 +314,9 @@ def save_trained(result: TrainingResult, output: Path, records: list[dict[str, A
     }
     manifest = {
         "name": output.name,
-        "labels": {task: [str(label) for label in labels] for task, labels in TASKS.items()},
-        "training_data": {"sha256": result.data_hash, "messages": result.n_messages},
+        "labels": {task: [str(label) for label in report.labels] for task, report in result.reports.items()},
+        "training_data": {"sha256": result.data_hash, "messages": result.n_messages, "sources": result.sources},
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "training_config": dataclasses.asdict(result.config),
         "metrics_cv": metrics,
     }
@@ -274,6 +325,9 @@ def save_trained(result: TrainingResult, output: Path, records: list[dict[str, A
 
 def set_current(model_dir: Path) -> None:
     """Point models/CURRENT at `model_dir` when it lives in the project's models/ folder."""
-    model_dir = Path(model_dir).resolve()
-    if model_dir.parent == persist.MODELS_DIR.resolve():
-        (persist.MODELS_DIR / persist.CURRENT_POINTER).write_text(model_dir.name + "\n", encoding="utf-8")
+    versions.set_current(model_dir)
+
+
+def _settings_for_hash(config: TrainingConfig) -> dict[str, Any]:
+    # n_jobs changes the speed, not the model, so it does not change the version's name.
+    return {k: v for k, v in dataclasses.asdict(config).items() if k != "n_jobs"}

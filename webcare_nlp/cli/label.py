@@ -56,29 +56,42 @@ def analyze(
 @app.command()
 def train(
     data: Annotated[
-        Path, typer.Option(help="Labelled corpus: a folder with messages/*.jsonl, or one .jsonl file.")
-    ] = Path("training_data"),
-    output: Annotated[Path, typer.Option(help="Folder to write the model to.")] = Path("models/webcare-small"),
+        list[Path] | None,
+        typer.Option(help="Labelled data: a folder with messages/*.jsonl, or a .jsonl or .csv file; repeatable."),
+    ] = None,
+    output: Annotated[Path | None, typer.Option(help="Folder to write the model to (default: a new version).")] = None,
+    name: Annotated[str, typer.Option(help="Name of the new version: models/<name>-<date>-<hash>/.")] = "webcare",
+    intents: Annotated[
+        str | None,
+        typer.Option(help="Intent labels, comma-separated; '+order_status' adds to the standard six."),
+    ] = None,
     config: Annotated[Path | None, typer.Option(help="TOML file with a [train] table of settings.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (overrides the config).")] = None,
     make_current: Annotated[bool, typer.Option("--current/--no-current", help="Point models/CURRENT at it.")] = True,
 ) -> None:
     """Train the label models with cross-validated model selection and save a verified artefact.
 
+    Without --output the model becomes a new version, models/<name>-<date>-<hash>/, and models/CURRENT
+    points at it. Bad rows are listed with file and line before anything is trained.
+
     Example:
 
-        webcare train --data training_data --output models/webcare-small
+        webcare train --data training_data --data orders.csv --intents +order_status
     """
     from webcare_nlp import training
 
     try:
-        settings = training.TrainingConfig.from_file(config, seed=seed)
-        result = training.train(data=data, output=output, config=settings)
-        if make_current:
-            training.set_current(output)
+        settings = training.TrainingConfig.from_file(
+            config, seed=seed, intents=training.intent_set(intents) if intents else None
+        )
+        result = training.train(
+            data=data or [Path("training_data")], output=output, config=settings, version=None if output else name
+        )
+        if make_current and result.output is not None:
+            training.set_current(result.output)
     except WebcareError as exc:
         fail(str(exc))
-    typer.echo(f"trained on {result.n_messages} messages in {result.seconds:.1f} s -> {output}")
+    typer.echo(f"trained on {result.n_messages} messages in {result.seconds:.1f} s -> {result.output}")
     for task, report in result.reports.items():
         typer.echo(f"  {task:10s} {report.chosen:14s} CV macro-F1 {report.families[report.chosen]['macro_f1']:.3f}")
 
@@ -86,25 +99,45 @@ def train(
 @app.command()
 def evaluate(
     file: Annotated[Path, typer.Argument(help="A labelled .jsonl file (fields of labels.md).")],
-    report: Annotated[Path | None, typer.Option(help="Folder to write report.md, metrics.json and plots to.")] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="report.html: one self-contained page; any other path: a folder with report.md and plots."),
+    ] = None,
+    templates: Annotated[Path | None, typer.Option(help="Templates for scoring suggestions (.jsonl or .yaml).")] = None,
+    articles: Annotated[Path | None, typer.Option(help="Articles for scoring suggestions (.jsonl or .yaml).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
     model: ModelOption = None,
 ) -> None:
     """Score the models on a labelled file: per-class precision, recall, F1, confusion and calibration.
 
+    When the file has gold_templates / gold_articles, the suggestions are scored too (hit@k, MRR).
+
     Example:
 
-        webcare evaluate ../shared/data/devset/messages.jsonl --report reports/devset
+        webcare evaluate ../shared/data/devset/messages.jsonl --report devset.html
     """
     from webcare_nlp import evaluation
     from webcare_nlp.records import read_jsonl_records
 
     try:
         records = read_jsonl_records(file)
-        result = evaluation.evaluate(load_engine(model), records, source=str(file))
-        written = evaluation.write_report(result, report) if report else None
+        engine = load_engine(model)
+        if templates or articles:
+            from webcare_nlp.rank.library import Library
+
+            engine.library = Library.load(templates=templates, articles=articles)
+        result = evaluation.evaluate(engine, records, source=str(file))
+        written = None
+        if report and report.suffix.lower() in (".html", ".htm"):
+            from webcare_nlp.report import write_html_report
+
+            written = write_html_report(result, report, model=engine.manifest.get("name", ""))
+        elif report:
+            written = evaluation.write_report(result, report)
     except WebcareError as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write the report to {report}: {exc.strerror or exc}")
     typer.echo(json.dumps(result.summary(), indent=2) if as_json else evaluation.render_text(result))
     if written:
         typer.echo(f"report written to {written}", err=True)

@@ -1,0 +1,107 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import tiny_records, write_jsonl
+from webcare_nlp.cli import app
+from webcare_nlp.dataset import load_labelled, read_labelled_csv
+from webcare_nlp.errors import InputError
+from webcare_nlp.training import TrainingConfig, intent_set, train
+
+runner = CliRunner()
+
+ORDER_STATUS = [
+    "Waar is mijn bestelling 4490-117 nu?",
+    "Is mijn order al verzonden?",
+    "Wanneer wordt mijn bestelling bezorgd?",
+    "Kunnen jullie zien waar mijn pakket is?",
+    "Mijn bestelling staat nog op 'in behandeling', klopt dat?",
+]
+CSV_HEADER = "id,text,channel,platform,intent,sentiment,reactive,reply_expected\n"
+
+
+def _order_csv(path, rows=ORDER_STATUS):  # type: ignore[no-untyped-def]
+    lines = [f'o{i},"{text}",whatsapp,brand,order_status,neutral,ja,true\n' for i, text in enumerate(rows, start=1)]
+    path.write_text(CSV_HEADER + "".join(lines), encoding="utf-8")
+    return path
+
+
+def test_csv_rows_become_records_with_their_line(tmp_path):
+    path = tmp_path / "team.csv"
+    path.write_text(CSV_HEADER + '1,"twee\nregels",twitter,consumer,question,neutral,false,\n2,hoi,,,,,,\n')
+    first, second = read_labelled_csv(path)
+    assert first["text"] == "twee\nregels" and first["reactive"] is False and "reply_expected" not in first
+    assert first["_line"] == 2 and second["_line"] == 4  # the quoted newline makes row 1 two lines long
+    (tmp_path / "broken.csv").write_bytes(b"text,intent\n\xff\xfe,question\n")
+    with pytest.raises(InputError, match="UTF-8"):
+        read_labelled_csv(tmp_path / "broken.csv")
+    (tmp_path / "nohead.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(InputError, match="'text'"):
+        read_labelled_csv(tmp_path / "nohead.csv")
+
+
+def test_intent_set_spec():
+    assert intent_set("+order_status")[-1] == "order_status" and len(intent_set("+order_status")) == 7
+    assert intent_set("vraag, klacht") == ("vraag", "klacht")
+    for bad in ("", "+", "a b,c", "only"):
+        with pytest.raises(InputError):
+            intent_set(bad)
+
+
+def test_validation_reports_every_bad_row_with_its_line(tmp_path):
+    path = tmp_path / "team.csv"
+    path.write_text(
+        CSV_HEADER
+        + "1,Waar is mijn order?,whatsapp,brand,order_status,neutral,true,true\n"
+        + "2,,whatsapp,brand,question,neutral,true,true\n"
+        + "3,Hoi daar,whatsapp,brand,question,neutral,true,false\n"
+        + "4,Waar is MIJN order?,whatsapp,brand,question,neutral,true,true\n"
+        + "4,Nog een vraag,whatsapp,brand,question,neutral,true,true\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        train(data=path, config=TrainingConfig(min_per_class=1))
+    message = str(caught.value)
+    assert "team.csv:2: unknown intent 'order_status'" in message and "--intents" in message
+    assert "team.csv:3: The message has no 'text' field" in message
+    assert "team.csv:4: reply_expected is False, the rule says True" in message
+    assert "team.csv:5: duplicate text with other labels than at team.csv:2" in message
+    assert "team.csv:6: duplicate id '4'" in message
+
+
+def test_per_class_minimum_names_the_class(tiny_corpus, tmp_path):
+    few = _order_csv(tmp_path / "orders.csv", ORDER_STATUS[:2])
+    config = TrainingConfig(min_per_class=3, intents=intent_set("+order_status"))
+    with pytest.raises(InputError, match=r"'order_status': 2.*at least 3"):
+        train(data=[tiny_corpus, few], config=config)
+    with pytest.raises(InputError, match=r"'refund': 0"):
+        train(data=tiny_corpus, config=TrainingConfig(min_per_class=2, intents=intent_set("+refund")))
+
+
+def test_train_with_a_new_intent_from_a_csv(tiny_corpus, tiny_config, tmp_path):
+    orders = _order_csv(tmp_path / "orders.csv")
+    assert len(load_labelled([tiny_corpus, orders])) == 30 + len(ORDER_STATUS)
+    config = TrainingConfig(**{**tiny_config.__dict__, "intents": intent_set("+order_status")})
+    result = train(data=[tiny_corpus, orders], output=tmp_path / "model", config=config)
+    assert "order_status" in result.engine.analyze("Waar is mijn bestelling?")["intent_scores"]
+    manifest = json.loads((tmp_path / "model" / "manifest.json").read_text())
+    assert manifest["labels"]["intent"][-1] == "order_status"
+    assert "order_status" in (tmp_path / "model" / "MODEL_CARD.md").read_text()
+    # evaluating the new model on a file with the new intent reports it as a class
+    from webcare_nlp.evaluation import evaluate
+
+    labelled = [dict(r) for r in load_labelled(orders)]
+    assert "order_status" in evaluate(result.engine, labelled).labels["intent"].classes
+
+
+def test_train_cli_refuses_bad_data_with_line_numbers(tmp_path):
+    records = tiny_records()
+    records[3]["intent"] = "klacht"
+    data = write_jsonl(tmp_path / "bad.jsonl", records)
+    result = runner.invoke(app, ["train", "--data", str(data), "--output", str(tmp_path / "m")])
+    assert (
+        result.exit_code == 2 and "error:" in result.output and "bad.jsonl:4: unknown intent 'klacht'" in result.output
+    )
+    bad_spec = runner.invoke(app, ["train", "--data", str(data), "--intents", "a b"])
+    assert bad_spec.exit_code == 2 and "--intents" in bad_spec.output

@@ -1,0 +1,81 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from webcare_nlp.cli import app
+from webcare_nlp.errors import InputError
+from webcare_nlp.records import Reject
+from webcare_nlp.review import pick_for_review, review_score
+
+runner = CliRunner()
+
+ARCHIVE = [
+    "Waar blijft mijn pakket nou?",
+    "Top geholpen, dank jullie!",
+    "Kunnen jullie mij terugbellen over mijn factuur?",
+    "Wat een gedoe weer met de app",
+    "Wat een gedoe weer met de app!!",  # a near-duplicate of the line above
+    "Mooi weer vandaag",
+    "Ik wil mijn abonnement opzeggen, niemand reageert 😡",
+    "Tip: zet de levertijd in de bevestiging",
+]
+
+
+def _scores(**top):  # type: ignore[no-untyped-def]
+    return {
+        "intent": max(top["intent"], key=top["intent"].get),
+        "intent_scores": top["intent"],
+        "sentiment": max(top["sentiment"], key=top["sentiment"].get),
+        "sentiment_scores": top["sentiment"],
+        "reactive_probability": top.get("reactive", 0.9),
+    }
+
+
+def test_an_unsure_message_scores_higher_than_a_sure_one():
+    sure = _scores(intent={"complaint": 0.95, "request": 0.05}, sentiment={"negative": 0.9, "neutral": 0.1})
+    unsure = _scores(intent={"complaint": 0.5, "request": 0.45}, sentiment={"negative": 0.9, "neutral": 0.1})
+    assert review_score([unsure])[0] > review_score([sure])[0]
+    assert "intent unsure" in review_score([unsure])[1][0]
+
+
+def test_disagreement_between_models_counts_most():
+    a = _scores(intent={"complaint": 0.9, "request": 0.1}, sentiment={"negative": 0.9, "neutral": 0.1})
+    b = _scores(intent={"complaint": 0.2, "request": 0.8}, sentiment={"negative": 0.9, "neutral": 0.1})
+    score, reasons = review_score([a, b])
+    assert score > 1 and "models disagree on intent: complaint / request" in reasons
+
+
+def test_picks_n_best_without_near_duplicates_and_keeps_rejects(tiny_model):
+    from webcare_nlp.engine import Engine
+
+    engine = Engine.load(tiny_model)
+    lines = [(i, {"id": str(i), "text": t}) for i, t in enumerate(ARCHIVE, start=1)]
+    lines.insert(2, (99, Reject(99, "not valid JSON", "{oops")))
+    picked, summary = pick_for_review([engine, engine], lines, n=3, chunk_size=3)
+    assert summary.read == len(ARCHIVE) + 1 and summary.rejected == 1 and summary.picked == 3
+    assert [c.score for c in picked] == sorted((c.score for c in picked), reverse=True)
+    texts = [c.message["text"] for c in picked]
+    assert not {"Wat een gedoe weer met de app", "Wat een gedoe weer met de app!!"} <= set(texts)
+    everything, _ = pick_for_review([engine], lines, n=100)
+    assert len(everything) == len(ARCHIVE) - 1  # every readable message but the near-duplicate
+    with pytest.raises(InputError):
+        pick_for_review([], lines, n=3)
+
+
+def test_review_cli(tmp_path, tiny_model):
+    source = tmp_path / "archive.jsonl"
+    source.write_text("".join(json.dumps({"text": t}) + "\n" for t in ARCHIVE) + "not json\n")
+    output = tmp_path / "to_label.jsonl"
+    args = ["review", str(source), "--output", str(output), "--n", "4", "--model", str(tiny_model)]
+    result = runner.invoke(app, [*args, "--with-model", str(tiny_model)])
+    assert result.exit_code == 0, result.output
+    picked = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [p["review"]["rank"] for p in picked] == [1, 2, 3, 4]
+    assert all(p["text"] in ARCHIVE and p["review"]["reasons"] and "intent" in p["review"]["suggested"] for p in picked)
+    rejects = [json.loads(line) for line in (tmp_path / "to_label.jsonl.rejects.jsonl").read_text().splitlines()]
+    assert [r["line"] for r in rejects] == [len(ARCHIVE) + 1]
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2 and "--overwrite" in again.output
+    missing = runner.invoke(app, ["review", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "o.jsonl")])
+    assert missing.exit_code == 2 and "error:" in missing.output
