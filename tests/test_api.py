@@ -12,26 +12,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.test_engine import CONTRACT
 from webcare_nlp.api.app import create_app
 from webcare_nlp.api.settings import Settings
-
-CONTRACT = {
-    "id",
-    "lang",
-    "intent",
-    "intent_scores",
-    "sentiment",
-    "sentiment_scores",
-    "reactive",
-    "reactive_probability",
-    "platform",
-    "platform_inferred",
-    "reply_expected",
-    "reply_reason",
-    "topic",
-    "topic_label",
-    "suggestions",
-}
 
 
 class FakeEngine:
