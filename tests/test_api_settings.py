@@ -87,3 +87,22 @@ def test_serve_help_has_an_example_and_bad_settings_exit_2(tmp_path: Path) -> No
     assert result.exit_code == 2 and "error:" in result.output and "timeout_seconds" in result.output
     result = runner.invoke(app, ["serve", "--log-level", "loud"])
     assert result.exit_code == 2 and "log level" in result.output
+
+
+def test_body_limit_refuses_a_content_length_that_is_not_a_number() -> None:
+    from webcare_nlp.api.security import BodyLimitMiddleware
+
+    sent: list[dict[str, object]] = []
+
+    async def never_called(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("the app must not see the request")
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/analyze", "headers": [(b"content-length", b"12abc")]}
+    asyncio.run(BodyLimitMiddleware(never_called, max_bytes=1_000)(scope, receive, send))
+    assert sent[0]["status"] == 400 and b"Content-Length" in sent[1]["body"]  # type: ignore[operator]
