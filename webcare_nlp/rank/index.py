@@ -36,7 +36,6 @@ FEATURES = (
     "lang_match",
     "channel_fit",
     "has_history",
-    "topic_match",
 )
 KINDS = ("template", "article")
 # How many past messages' worth of evidence the company's overall habits count for in the history vote.
@@ -307,7 +306,6 @@ class LibraryIndex:
                         lang_match[m, idx],
                         channel_fit[m, idx],
                         np.full(len(idx), float(has_history[m])),
-                        np.zeros(len(idx)),
                     ]
                 )
                 results[m][kind] = Candidates(kind, idx, rows, history_similarity[m])
