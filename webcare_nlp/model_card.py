@@ -71,7 +71,13 @@ def _counts(records: list[dict[str, Any]], field: str) -> str:
 
 
 def _sources(sources: dict[str, int]) -> str:
-    names = {"files": "from the labelled files", "feedback": "corrected by agents in the feedback store"}
+    names = {
+        "files": "from the labelled files",
+        "feedback": "added from agents' label corrections in the feedback store",
+        "feedback_corrected": "labelled rows whose labels agents corrected",
+        "feedback_skipped": "corrections left out (they contradict the label set or the reply rule)",
+        "feedback_history": "used suggestions from the feedback store",
+    }
     return ", ".join(f"{n} {names.get(k, k)}" for k, n in sources.items()) or "from the labelled files"
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import logging
 import os
 import time
@@ -239,11 +240,15 @@ def train(
     config: TrainingConfig | None = None,
     version: str | None = None,
     models_dir: Path | None = None,
+    feedback: Path | None = None,
+    base_model: str | Path | None = None,
 ) -> TrainingResult:
     """Train all label models on one or more labelled corpora and (with `output` or `version`) save the artefact.
 
     `data` is a corpus folder, a .jsonl or .csv file, or a list of them (the project's corpus plus a
     team's own file with a new intent, say). `version` saves to `models_dir/<version>-<date>-<hash>/`.
+    `feedback` is an SQLite feedback store: the labels agents corrected join the data, de-duplicated,
+    with the labels they left alone taken from `base_model` (default: the current model).
 
     Example:
         >>> result = train(output=Path("models/webcare-small"))  # doctest: +SKIP
@@ -253,6 +258,9 @@ def train(
     started = time.perf_counter()
     records = load_labelled(data)
     digest = data_hash(data)
+    sources = {"files": len(records)}
+    if feedback is not None:
+        records, digest, sources = _with_feedback(records, digest, feedback, base_model, config)
     if output is None and version is not None:
         output = (models_dir or persist.MODELS_DIR) / versions.version_name(
             version, data_sha256=digest, settings=_settings_for_hash(config)
@@ -276,12 +284,33 @@ def train(
         language_accuracy=language_accuracy,
         data_hash=digest,
         config=config,
-        sources={"files": len(records)},
+        sources=sources,
     )
     if output is not None:
         result.output = Path(output)
         save_trained(result, result.output, records)
     return result
+
+
+def _with_feedback(
+    records: list[dict[str, Any]], digest: str, feedback: Path, base_model: str | Path | None, config: TrainingConfig
+) -> tuple[list[dict[str, Any]], str, dict[str, int]]:
+    """The records with the store's corrections merged in, the data hash covering them, and the counts."""
+    from webcare_nlp.corrections import merge_feedback, open_store
+
+    merged = merge_feedback(
+        records, open_store(feedback), engine=Engine.load(base_model), intents=config.intents or schema.INTENTS
+    )
+    for note in merged.skipped:
+        log.warning("feedback left out: %s", note)
+    sources = {
+        "files": len(records),
+        "feedback": merged.added,
+        "feedback_corrected": merged.corrected,
+        "feedback_skipped": len(merged.skipped),
+        "feedback_history": len(merged.history),
+    }
+    return merged.records, hashlib.sha256((digest + merged.digest).encode()).hexdigest(), sources
 
 
 def intent_set(spec: str) -> tuple[str, ...]:

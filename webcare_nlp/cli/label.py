@@ -65,6 +65,9 @@ def train(
         str | None,
         typer.Option(help="Intent labels, comma-separated; '+order_status' adds to the standard six."),
     ] = None,
+    feedback: Annotated[
+        Path | None, typer.Option(help="SQLite feedback store: merge the labels agents corrected, de-duplicated.")
+    ] = None,
     config: Annotated[Path | None, typer.Option(help="TOML file with a [train] table of settings.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (overrides the config).")] = None,
     make_current: Annotated[bool, typer.Option("--current/--no-current", help="Point models/CURRENT at it.")] = True,
@@ -85,13 +88,19 @@ def train(
             config, seed=seed, intents=training.intent_set(intents) if intents else None
         )
         result = training.train(
-            data=data or [Path("training_data")], output=output, config=settings, version=None if output else name
+            data=data or [Path("training_data")],
+            output=output,
+            config=settings,
+            version=None if output else name,
+            feedback=feedback,
         )
         if make_current and result.output is not None:
             training.set_current(result.output)
     except WebcareError as exc:
         fail(str(exc))
     typer.echo(f"trained on {result.n_messages} messages in {result.seconds:.1f} s -> {result.output}")
+    if feedback is not None:
+        typer.echo("  from feedback: " + ", ".join(f"{k} {v}" for k, v in result.sources.items() if k != "files"))
     for task, report in result.reports.items():
         typer.echo(f"  {task:10s} {report.chosen:14s} CV macro-F1 {report.families[report.chosen]['macro_f1']:.3f}")
 
