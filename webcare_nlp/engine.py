@@ -18,6 +18,7 @@ from webcare_nlp.rank.library import Library
 from webcare_nlp.rank.ranker import RankerSet
 from webcare_nlp.rank.suggest import Request, Suggester
 from webcare_nlp.text.pipeline import TextPipeline
+from webcare_nlp.topics.model import TopicModel
 
 LABEL_MODELS = ("intent", "sentiment", "reactive", "platform")
 
@@ -49,6 +50,7 @@ class Engine:
         library: Library | None = None,
         feedback_db: str | Path | None = None,
         agent_initials: str = "",
+        topic_model: TopicModel | None = None,
     ) -> None:
         self.text_pipeline = text_pipeline
         self.vectorizer = vectorizer
@@ -59,6 +61,7 @@ class Engine:
         self.library = library
         self.feedback_db = feedback_db
         self.agent_initials = agent_initials
+        self.topic_model = topic_model
         self._suggester: Suggester | None = None
         # Class names and columns are looked up once here, not for every message.
         self._classes = {name: [str(c) for c in models[name].classes_] for name in ("intent", "sentiment")}
@@ -77,6 +80,7 @@ class Engine:
             **{name: self.models[name] for name in LABEL_MODELS},
             "settings": {"review_margin": self.review_margin},
             **({"rankers": self.rankers} if self.rankers is not None else {}),
+            **({"topic_model": self.topic_model} if self.topic_model is not None else {}),
         }
 
     @classmethod
@@ -109,6 +113,7 @@ class Engine:
             library=library,
             feedback_db=feedback_db,
             agent_initials=agent_initials,
+            topic_model=components.get("topic_model"),
         )
 
     # -- suggestions -------------------------------------------------------------------------------
@@ -172,6 +177,11 @@ class Engine:
             results[i]["suggestions"] = suggestions
         return results
 
+    # -- topics ------------------------------------------------------------------------------------
+    def topics(self) -> list[dict[str, Any]]:
+        """The saved topic model's topics (id, label, key terms, size, stale), or [] without one."""
+        return [t.as_dict() for t in self.topic_model.topics_] if self.topic_model is not None else []
+
     # -- analysis ----------------------------------------------------------------------------------
     def analyze(self, text: str, **fields: Any) -> dict[str, Any]:
         """Label one message; `fields` are optional message fields (channel, platform, lang, id...)."""
@@ -200,12 +210,19 @@ class Engine:
                 :, self._consumer_column
             ]
         consumer_probabilities = consumer.tolist()
-        return [
+        results = [
             self._result(
                 message, item, reactive[i], consumer_probabilities[i], {k: v[i] for k, v in probabilities.items()}
             )
             for i, (message, item) in enumerate(zip(messages, processed, strict=True))
         ]
+        if self.topic_model is not None:
+            # The saved topic model (`webcare topics --save`); a message far from every topic keeps None.
+            topics = self.topic_model.predict(processed, companies=[m.get("company") for m in messages])
+            labels = self.topic_model.labels()
+            for result, topic in zip(results, topics, strict=True):
+                result["topic"], result["topic_label"] = topic, labels.get(topic) if topic else None
+        return results
 
     def _result(
         self,

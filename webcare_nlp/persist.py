@@ -72,6 +72,30 @@ def save_artefact(
     return full
 
 
+def add_component(directory: Path, name: str, component: Any, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Add (or replace) one component of an existing artefact, e.g. the topic model beside the engine.
+
+    Every file the manifest lists is checked against its hash first, so that rewriting the manifest
+    never blesses a file that was changed after training. `manifest` fields are merged in.
+    """
+    directory = Path(directory)
+    full = read_manifest(directory)
+    _check_versions(full, directory)
+    for filename, digest in full.get("files", {}).items():
+        path = directory / filename
+        if filename == f"{name}.joblib":
+            continue
+        if not path.is_file() or sha256_of(path) != digest:
+            raise ModelError(f"{path} is missing or does not match its manifest; refusing to add {name} to it.")
+    path = directory / f"{name}.joblib"
+    joblib.dump(component, path, compress=3)
+    full.update(manifest)
+    full["files"] = {**full.get("files", {}), path.name: sha256_of(path)}
+    full["components"] = sorted({*full.get("components", []), name})
+    (directory / MANIFEST).write_text(json.dumps(full, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+    return full
+
+
 def read_manifest(directory: Path) -> dict[str, Any]:
     path = directory / MANIFEST
     if not path.is_file():

@@ -1,0 +1,129 @@
+"""FAQ topic discovery, measured: the project's corpus (where the settings were chosen), the dev set,
+banking77 with the TF-IDF + KMeans (told k=77) baseline in the same run, and fit time and memory at scale.
+
+Unassigned messages count as singleton clusters for ARI/NMI (a wrong guess would be worse than none,
+but merging them into one "null" cluster would reward leaving everything out).
+Usage: python -m benchmarks.topics_eval [--scale 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import time
+import tracemalloc
+from typing import Any
+
+from sklearn.cluster import KMeans
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+from benchmarks._common import DEVSET, REAL, read_jsonl, require
+from webcare_nlp import schema
+from webcare_nlp.dataset import TRAINING_DATA, load_labelled
+from webcare_nlp.text.pipeline import TextPipeline
+from webcare_nlp.topics.discover import discover_topics
+from webcare_nlp.topics.model import TopicModel
+
+
+def _messages(records: list[dict[str, Any]], fields: tuple[str, ...] = ("id", "text", "lang", "company")) -> list[dict]:
+    return [schema.check_message({k: r[k] for k in fields if k in r}, default_id=str(i)) for i, r in enumerate(records)]
+
+
+def scores(gold: list[Any], predicted: list[str | None]) -> tuple[float, float]:
+    singletons = [p if p is not None else f"_unassigned{i}" for i, p in enumerate(predicted)]
+    gold_labels = [str(g) for g in gold]
+    return adjusted_rand_score(gold_labels, singletons), normalized_mutual_info_score(gold_labels, singletons)
+
+
+def evaluate(name: str, records: list[dict[str, Any]], pipeline: TextPipeline, **kwargs: Any) -> None:
+    gold = [r.get("faq_topic") for r in records]
+    start = time.perf_counter()
+    run = discover_topics(_messages(records), text_pipeline=pipeline, keep_intents=None, **kwargs)
+    seconds = time.perf_counter() - start
+    ari, nmi = scores(gold, run.topics_of_messages)
+    summary = run.summary()
+    print(
+        f"{name}: {len(records)} messages, {len(set(gold))} gold topics -> {summary['topics']} topics; "
+        f"ARI {ari:.3f}  NMI {nmi:.3f}  unassigned {summary['unassigned_share']:.1%}  "
+        f"largest topic {summary['largest_topic_share']:.1%}  {seconds:.1f} s"
+    )
+
+
+def kmeans_baseline(name: str, records: list[dict[str, Any]], k: int) -> None:
+    start = time.perf_counter()
+    matrix = TfidfVectorizer(sublinear_tf=True).fit_transform([r["text"] for r in records])
+    predicted = KMeans(n_clusters=k, n_init=3, random_state=0).fit_predict(matrix)
+    seconds = time.perf_counter() - start
+    gold = [r["faq_topic"] for r in records]
+    print(
+        f"{name} baseline TF-IDF + KMeans (told k={k}): ARI {adjusted_rand_score(gold, predicted):.3f}  "
+        f"NMI {normalized_mutual_info_score(gold, predicted):.3f}  unassigned 0.0%  {seconds:.1f} s"
+    )
+
+
+def devset_full(records: list[dict[str, Any]]) -> None:
+    """All dev messages through the command's path: the engine picks questions, requests, complaints."""
+    from webcare_nlp.engine import Engine
+
+    engine = Engine.load()
+    messages = _messages(records, ("id", "text", "lang", "company", "channel", "platform"))
+    intents = [r["intent"] for r in engine.analyze_many(messages)]
+    run = discover_topics(messages, text_pipeline=engine.text_pipeline, intents=intents)
+    gold = [r.get("faq_topic") or "_none" for r in records]
+    predicted = [t or "_none" for t in run.topics_of_messages]
+    print(
+        f"dev set, all {len(records)} messages, null as its own class on both sides: "
+        f"ARI {adjusted_rand_score(gold, predicted):.3f}  NMI {normalized_mutual_info_score(gold, predicted):.3f}  "
+        f"clustered {sum(run.selected)}  topics {len(run.model.active_topics())}"
+    )
+
+
+def scale(n: int, pipeline: TextPipeline) -> None:
+    records = load_labelled(TRAINING_DATA)
+    start = time.perf_counter()
+    processed = pipeline.process_many([r["text"] for r in records], langs=[r.get("lang") for r in records])
+    rate = len(records) / (time.perf_counter() - start)
+    print(f"text pipeline: {rate:.0f} messages/s on the {len(records)} corpus messages")
+    rng = random.Random(0)
+    sample = [rng.randrange(len(records)) for _ in range(n)]
+    for by_company in (True, False):
+        tracemalloc.start()
+        start = time.perf_counter()
+        model = TopicModel(by_company=by_company).fit(
+            [processed[i] for i in sample], companies=[records[i].get("company") for i in sample]
+        )
+        seconds = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(
+            f"fit on {n:,} messages sampled with replacement (by company: {by_company}): {seconds:.1f} s, "
+            f"peak traced memory {peak / 2**20:.0f} MiB, {len(model.active_topics())} topics"
+        )
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory of this process: {rss:.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=int, default=0, help="also fit this many sampled corpus messages")
+    args = parser.parse_args()
+    pipeline = TextPipeline()
+    corpus = [r for r in load_labelled(TRAINING_DATA) if r.get("faq_topic")]
+    evaluate("corpus (where settings were chosen)", corpus, pipeline)
+    if require(DEVSET):
+        records = read_jsonl(DEVSET)
+        evaluate("dev set, messages with a faq_topic", [r for r in records if r.get("faq_topic")], pipeline)
+        devset_full(records)
+    path = REAL / "banking77-test-topics.jsonl"
+    if require(path):
+        records = read_jsonl(path)
+        evaluate("banking77", records, pipeline)
+        kmeans_baseline("banking77", records, k=len({r["faq_topic"] for r in records}))
+    if args.scale:
+        scale(args.scale, pipeline)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""FAQ topics: clustering, labels, ids over refits, outliers, trends, coverage and bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from webcare_nlp.errors import InputError
+from webcare_nlp.text.pipeline import TextPipeline
+from webcare_nlp.topics.ctfidf import class_tfidf, short_label
+from webcare_nlp.topics.discover import discover_topics
+from webcare_nlp.topics.model import TopicModel
+from webcare_nlp.topics.trends import find_spikes, parse_time, topic_trends
+
+BAGGAGE = [
+    "Mijn koffer is niet aangekomen op Schiphol",
+    "Koffer kwijt na mijn vlucht uit Rome, wat nu?",
+    "@SkyHop waar is mijn koffer? Al 3 dagen kwijt",
+    "Bagage niet aangekomen, koffer nog steeds zoek",
+]
+APP = [
+    "De app doet het niet, kan niet inloggen",
+    "Inloggen in de app lukt al de hele dag niet",
+    "App storing? Ik kan niet inloggen",
+    "Waarom kan ik niet inloggen in jullie app",
+]
+REFUND = [
+    "Wanneer krijg ik mijn geld terug van de geannuleerde vlucht?",
+    "Nog steeds geen terugbetaling voor mijn geannuleerde vlucht",
+    "Geld terug van geannuleerde vlucht duurt lang",
+]
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> TextPipeline:
+    return TextPipeline()
+
+
+def messages(texts: list[str], **fields: object) -> list[dict[str, object]]:
+    return [{"id": f"m{i}", "text": text, "lang": "nl", **fields} for i, text in enumerate(texts)]
+
+
+def test_finds_the_topics_without_being_told_how_many(pipeline):
+    run = discover_topics(messages(BAGGAGE + APP), text_pipeline=pipeline, keep_intents=None)
+    topics = run.topics_of_messages
+    assert len(run.model.active_topics()) == 2
+    assert len(set(topics[:4])) == 1 and len(set(topics[4:])) == 1 and topics[0] != topics[4]
+
+
+def test_same_input_same_topics_and_ids(pipeline):
+    first = discover_topics(messages(BAGGAGE + APP + REFUND), text_pipeline=pipeline, keep_intents=None)
+    second = discover_topics(messages(BAGGAGE + APP + REFUND), text_pipeline=pipeline, keep_intents=None)
+    assert first.assignments() == second.assignments()
+    assert [t.as_dict() for t in first.topics] == [t.as_dict() for t in second.topics]
+
+
+def test_labels_never_use_stop_words_handles_or_placeholders(pipeline):
+    texts = [f"@SkyHop hoi, mijn koffer is kwijt, boeking K7PQ2{c} 06-1234567{i}" for i, c in enumerate("ABCD")]
+    run = discover_topics(messages(texts), text_pipeline=pipeline, keep_intents=None)
+    (topic,) = run.model.active_topics()
+    words = " ".join([topic.label, *topic.key_terms]).split()
+    assert "koffer" in words
+    assert not {"hoi", "mijn", "is", "<handle>", "{boekingscode}", "{telefoon}", "<num>"} & set(words)
+    assert len(topic.representatives) <= 3 and all("06-" not in r for r in topic.representatives)
+
+
+def test_class_tfidf_and_short_label():
+    docs = [["koffer", "kwijt"], ["koffer", "kwijt", "schiphol"], ["app", "storing"], ["app", "inloggen"]]
+    terms = class_tfidf(docs, [0, 0, 1, 1])
+    assert terms[0][0][0] in {"koffer", "kwijt", "koffer kwijt"}
+    assert short_label([t for t, _ in terms[0]]) == "koffer kwijt"
+    assert short_label([]) == ""
+
+
+def test_outliers_stay_unassigned_and_are_reported(pipeline):
+    odd = ["Mag mijn hond mee in de trein naar Parijs?"]
+    run = discover_topics(messages(BAGGAGE + APP + odd), text_pipeline=pipeline, keep_intents=None)
+    summary = run.summary()
+    assert run.topics_of_messages[-1] is None
+    assert summary["unassigned"] >= 1 and 0 < summary["unassigned_share"] < 0.5
+    assert summary["largest_topic_size"] == 4 and summary["largest_topic_share"] == pytest.approx(4 / 9, abs=1e-3)
+
+
+def test_refit_keeps_ids_adds_new_and_marks_stale(pipeline):
+    first = TopicModel().fit(pipeline.process_many(BAGGAGE + APP, langs=["nl"] * 8))
+    old = dict(zip(["bagage", "app"], [first.labels_[0], first.labels_[4]], strict=True))
+    second = TopicModel().fit(pipeline.process_many(BAGGAGE + REFUND, langs=["nl"] * 7), previous=first)
+    assert second.labels_[0] == old["bagage"]
+    refund = second.labels_[-1]
+    assert refund not in old.values()
+    by_id = {t.id: t for t in second.topics_}
+    assert by_id[old["app"]].stale and by_id[old["app"]].size == 0
+    assert by_id[refund].new and not by_id[old["bagage"]].new
+
+
+def test_predict_assigns_new_messages_and_respects_company(pipeline):
+    model = TopicModel().fit(
+        pipeline.process_many(BAGGAGE + APP, langs=["nl"] * 8), companies=["skyhop"] * 4 + ["bank"] * 4
+    )
+    new = pipeline.process_many(["Mijn koffer is kwijt, niet aangekomen", "Lekker weer vandaag"], langs=["nl", "nl"])
+    assert model.predict(new, companies=["skyhop", "skyhop"]) == [model.labels_[0], None]
+    assert model.predict(new[:1], companies=["bank"]) == [None]
+
+
+def test_spikes_and_new_topics():
+    assert find_spikes([1, 1, 1, 1, 1, 1, 1, 1]) == []
+    created = [parse_time(f"2026-03-{day:02d}T10:00:00+01:00") for day in range(1, 21)]
+    topics = ["t01"] * 20
+    # t01 jumps on the last day; t02 only exists in the last days.
+    created += [parse_time("2026-03-20T12:00:00+01:00")] * 8 + [parse_time("2026-03-19T09:00:00Z")] * 3
+    topics += ["t01"] * 8 + ["t02"] * 3
+    trends = topic_trends(topics, created, bucket="auto")
+    assert trends is not None and trends.bucket == "day"
+    assert trends.spikes[0]["topic"] == "t01" and trends.spikes[0]["start"] == "2026-03-20"
+    assert trends.spikes[0]["severity"] in {"medium", "high"}
+    assert [n["topic"] for n in trends.new_topics] == ["t02"]
+
+
+def test_coverage_gaps_sorted_by_volume(pipeline):
+    documents = [
+        {"id": "bagage-01", "title": "Koffer kwijt", "text": "Wat vervelend dat je koffer niet is aangekomen!"},
+        {"url": "https://x.nl/help/weer", "title": "Het weer", "summary": "Zon en regen"},
+    ]
+    run = discover_topics(
+        messages(BAGGAGE + APP + REFUND), text_pipeline=pipeline, keep_intents=None, documents=documents
+    )
+    by_label = {row["topic"]: row for row in run.coverage}
+    assert by_label[run.topics_of_messages[0]]["covered"]
+    gaps = [row for row in run.coverage if not row["covered"]]
+    assert run.topics_of_messages[4] in {row["topic"] for row in gaps}
+    assert [row["size"] for row in gaps] == sorted((row["size"] for row in gaps), reverse=True)
+
+
+# -- bad input -------------------------------------------------------------------------------------
+def test_no_messages_is_a_clear_error(pipeline):
+    with pytest.raises(InputError, match="no messages"):
+        discover_topics([], text_pipeline=pipeline)
+
+
+def test_no_questions_gives_no_topics_and_says_why(pipeline):
+    compliments = messages(["Top geholpen, dank!", "Wat een fijne crew ❤️", "Super snel geholpen"])
+    run = discover_topics(compliments, text_pipeline=pipeline, intents=["compliment"] * 3)
+    assert run.model.active_topics() == [] and all(t is None for t in run.topics_of_messages)
+    assert "nothing to group" in run.warnings[0]
+
+
+def test_single_message_gives_no_topics(pipeline):
+    run = discover_topics(messages(BAGGAGE[:1]), text_pipeline=pipeline, keep_intents=None)
+    assert run.topics_of_messages == [None] and "Only 1 message" in run.warnings[0]
+    assert run.summary()["unassigned_share"] == 1.0
+
+
+def test_identical_messages_form_one_topic(pipeline):
+    run = discover_topics(messages([BAGGAGE[0]] * 6), text_pipeline=pipeline, keep_intents=None)
+    assert len(run.model.active_topics()) == 1 and len(set(run.topics_of_messages)) == 1
+    assert run.topics_of_messages[0] is not None and run.model.active_topics()[0].label
+
+
+def test_messages_without_content_words_are_outliers(pipeline):
+    run = discover_topics(messages(["??", "!!!", "@SkyHop", "ok"]), text_pipeline=pipeline, keep_intents=None)
+    assert run.topics_of_messages == [None] * 4
+
+
+def test_broken_created_at_is_reported_and_left_out_of_trends(pipeline):
+    records = messages(BAGGAGE + APP)
+    for i, record in enumerate(records):
+        record["created_at"] = "gisteren" if i == 0 else f"2026-03-{i + 1:02d}T10:00:00+01:00"
+    run = discover_topics(records, text_pipeline=pipeline, keep_intents=None)
+    assert len(run.model.active_topics()) == 2
+    assert any("not an ISO 8601 time" in w and "m0" in w for w in run.warnings)
+    assert run.trends is not None and sum(sum(v) for v in run.trends.volumes.values()) == 7

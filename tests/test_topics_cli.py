@@ -1,0 +1,111 @@
+"""`webcare topics`: outputs, report, rejects, bad input, and the topic model saved with the engine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import write_jsonl
+from webcare_nlp.cli import app
+from webcare_nlp.engine import Engine
+
+runner = CliRunner()
+
+ARCHIVE = [
+    ("Mijn koffer is niet aangekomen op Schiphol", "2026-03-01T10:00:00+01:00"),
+    ("Koffer kwijt na mijn vlucht uit Rome, wat nu?", "2026-03-02T10:00:00+01:00"),
+    ("@SkyHop waar is mijn koffer? Al 3 dagen kwijt", "2026-03-03T10:00:00+01:00"),
+    ("Bagage niet aangekomen, koffer nog steeds zoek", "2026-03-04T10:00:00+01:00"),
+    ("De app doet het niet, kan niet inloggen", "2026-03-05T10:00:00+01:00"),
+    ("Inloggen in de app lukt al de hele dag niet", "2026-03-06T10:00:00+01:00"),
+    ("App storing? Ik kan niet inloggen", "not a date"),
+    ("Waarom kan ik niet inloggen in jullie app", "2026-03-08T10:00:00+01:00"),
+]
+
+
+@pytest.fixture()
+def archive(tmp_path):
+    records = [{"id": f"m{i}", "text": t, "lang": "nl", "created_at": c} for i, (t, c) in enumerate(ARCHIVE)]
+    return write_jsonl(tmp_path / "archive.jsonl", records)
+
+
+def test_help_has_an_example():
+    result = runner.invoke(app, ["topics", "--help"])
+    assert result.exit_code == 0 and "Example" in result.output and "webcare topics" in result.output
+
+
+def test_topics_writes_lines_summary_and_report(archive, tmp_path, tiny_model):
+    out, report = tmp_path / "topics.jsonl", tmp_path / "report.html"
+    args = ["topics", str(archive), "--output", str(out), "--report", str(report), "--all-intents"]
+    result = runner.invoke(app, [*args, "--model", str(tiny_model)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [line["id"] for line in lines] == [f"m{i}" for i in range(8)]
+    assert lines[0]["topic"] is not None and lines[0]["topic"] != lines[4]["topic"]
+    summary = json.loads((tmp_path / "topics.jsonl.summary.json").read_text())
+    assert summary["topics"] == 2 and summary["trends"]["bucket"] == "day"
+    assert "created_at" in result.output
+    html = report.read_text()
+    assert "data:image/png;base64," in html and "<script" not in html and "http" not in html
+    again = runner.invoke(app, [*args, "--model", str(tiny_model)])
+    assert again.exit_code == 2 and "--overwrite" in again.output
+
+
+def test_unreadable_lines_go_to_rejects(tmp_path, tiny_model):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"text": "Mijn koffer is kwijt"}\nnot json\n{"text": ""}\n')
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["topics", str(source), "--output", str(out), "--model", str(tiny_model)])
+    assert result.exit_code == 0, result.output
+    rejects = (tmp_path / "out.jsonl.rejects.jsonl").read_text().splitlines()
+    assert len(out.read_text().splitlines()) + len(rejects) == 3
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n"])
+def test_empty_archive_is_a_clear_error(tmp_path, tiny_model, content):
+    source = tmp_path / "empty.jsonl"
+    source.write_bytes(content)
+    result = runner.invoke(
+        app, ["topics", str(source), "--output", str(tmp_path / "o.jsonl"), "--model", str(tiny_model)]
+    )
+    assert result.exit_code == 2 and "error:" in result.output and "Traceback" not in result.output
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["topics", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 2 and "error:" in result.output
+
+
+def test_saved_topic_model_is_used_by_analyze_and_keeps_ids(archive, tmp_path, tiny_model):
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model, model_dir)
+    out = tmp_path / "t.jsonl"
+    base = ["topics", str(archive), "--output", str(out), "--all-intents", "--model", str(model_dir), "--save"]
+    assert runner.invoke(app, base).exit_code == 0
+    first = {line["id"]: line["topic"] for line in map(json.loads, out.read_text().splitlines())}
+    engine = Engine.load(model_dir)
+    result = engine.analyze("Mijn koffer is kwijt, niet aangekomen op Schiphol")
+    assert result["topic"] == first["m0"] and result["topic_label"]
+    assert engine.analyze("Lekker weer vandaag, zon op het strand")["topic"] is None
+    # A refit keeps the ids of the topics that still exist.
+    assert runner.invoke(app, [*base, "--overwrite"]).exit_code == 0
+    second = {line["id"]: line["topic"] for line in map(json.loads, out.read_text().splitlines())}
+    assert second == first
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    assert "topic_model.joblib" in manifest["files"] and "topic_model" in manifest["components"]
+
+
+def test_tampered_topic_model_is_refused(archive, tmp_path, tiny_model):
+    from webcare_nlp.errors import ModelError
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model, model_dir)
+    args = ["topics", str(archive), "--output", str(tmp_path / "t.jsonl"), "--model", str(model_dir), "--save"]
+    assert runner.invoke(app, args).exit_code == 0
+    with (model_dir / "topic_model.joblib").open("ab") as handle:
+        handle.write(b"tampered")
+    with pytest.raises(ModelError, match="SHA-256"):
+        Engine.load(model_dir)

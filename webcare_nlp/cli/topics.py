@@ -1,0 +1,132 @@
+"""The `topics` command: FAQ topics of an archive, their trends and coverage gaps, optionally saved with the model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from webcare_nlp.cli._app import ModelOption, app, fail, load_engine
+from webcare_nlp.errors import InputError, WebcareError
+
+
+def _read_messages(source: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every message of a JSONL, CSV or Parquet file, and the rejects of the lines that are not one."""
+    from webcare_nlp import schema
+    from webcare_nlp.batch.formats import detect_format
+    from webcare_nlp.batch.readers import read_chunks
+    from webcare_nlp.records import Reject, parse_jsonl_line
+
+    if source != "-" and not Path(source).exists():
+        raise InputError(f"No such file: {source}.")
+    messages: list[dict[str, Any]] = []
+    rejects: list[dict[str, Any]] = []
+    for items, _ in read_chunks(source, detect_format(source, role="input"), chunk_size=10_000):
+        for line, raw, record in items:
+            raw_bytes = raw if isinstance(raw, bytes) else str(raw or "").encode()
+            parsed: Any = record if record is not None else parse_jsonl_line(raw_bytes, line)
+            if isinstance(parsed, dict):
+                try:
+                    parsed = schema.check_message(parsed, default_id=str(line))
+                except InputError as exc:
+                    parsed = Reject(line, str(exc), json.dumps(parsed, ensure_ascii=False, default=str))
+            if isinstance(parsed, Reject):
+                rejects.append(parsed.as_dict())
+            else:
+                messages.append(parsed)
+    return messages, rejects
+
+
+def _documents(templates: Path | None, articles: Path | None) -> list[dict[str, Any]] | None:
+    if templates is None and articles is None:
+        return None
+    from webcare_nlp.rank.library import Library
+
+    library = Library.load(templates=templates, articles=articles)
+    documents = [
+        {"id": t.id, "title": t.title, "text": t.document, "company": t.company, "lang": t.lang}
+        for t in (library.templates if templates is not None else [])
+    ]
+    documents += [
+        {"url": a.url, "title": a.title, "text": a.document, "company": a.company, "lang": a.lang}
+        for a in (library.articles if articles is not None else [])
+    ]
+    return documents
+
+
+@app.command()
+def topics(
+    source: Annotated[str, typer.Argument(metavar="IN", help="Messages: .jsonl, .csv or .parquet (or - for JSONL).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Per-message topics (.jsonl).")],
+    summary: Annotated[Path | None, typer.Option(help="Summary JSON (default: OUT.summary.json).")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report here.")] = None,
+    save: Annotated[
+        bool, typer.Option(help="Store the topic model with the engine, for analyze/suggest/score.")
+    ] = False,
+    min_size: Annotated[int, typer.Option(help="Smallest topic; smaller groups stay unassigned.", min=2)] = 3,
+    n_topics: Annotated[int | None, typer.Option(help="A fixed number of topics (default: found).", min=1)] = None,
+    templates: Annotated[Path | None, typer.Option(help="Reply templates, to find uncovered topics.")] = None,
+    articles: Annotated[
+        Path | None, typer.Option(help="Help articles and blog posts, to find uncovered topics.")
+    ] = None,
+    all_intents: Annotated[
+        bool, typer.Option("--all-intents", help="Cluster every message, not only questions, requests, complaints.")
+    ] = False,
+    bucket: Annotated[str, typer.Option(help="Trend buckets: day, hour or auto.")] = "auto",
+    overwrite: Annotated[bool, typer.Option(help="Replace existing output files.")] = False,
+    model: ModelOption = None,
+) -> None:
+    """Group the recurring questions, requests and complaints of an archive into FAQ topics.
+
+    Writes one line per message ({"id", "topic", "topic_label"}) and a summary with the topics, their
+    trends and spikes, and (with --templates/--articles) the topics no template or article covers.
+
+    Example:
+
+        webcare topics mentions.jsonl --output topics.jsonl --report topics.html --templates training_data/templates
+    """
+    from webcare_nlp import persist
+    from webcare_nlp.topics.discover import FAQ_INTENTS, discover_topics, write_run
+    from webcare_nlp.topics.model import TopicModel
+    from webcare_nlp.topics.report import write_report
+
+    summary = summary or output.with_name(output.name + ".summary.json")
+    if bucket not in ("day", "hour", "auto"):
+        fail(f"--bucket must be day, hour or auto, not {bucket!r}.")
+    for path in (output, summary, report):
+        if path is not None and path.exists() and not overwrite:
+            fail(f"{path} exists; pass --overwrite to replace it.")
+    try:
+        messages, rejects = _read_messages(source)
+        rejects_path = output.with_name(output.name + ".rejects.jsonl")
+        if rejects:
+            rejects_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects), "utf-8")
+            typer.echo(f"warning: {len(rejects)} unreadable line(s) written to {rejects_path}", err=True)
+        engine = load_engine(model)
+        intents = None if all_intents else [r["intent"] for r in engine.analyze_many(messages)]
+        run = discover_topics(
+            messages,
+            text_pipeline=engine.text_pipeline,
+            intents=intents,
+            keep_intents=None if all_intents else FAQ_INTENTS,
+            model=TopicModel(min_size=min_size, n_topics=n_topics),
+            previous=engine.topic_model,
+            documents=_documents(templates, articles),
+            bucket=bucket,
+        )
+        write_run(run, output, summary)
+        if report is not None:
+            write_report(run, report)
+        if save:
+            info = {"messages": len(messages), "topics": len(run.model.active_topics()), "source": str(source)}
+            persist.add_component(Path(engine.manifest["path"]), "topic_model", run.model, {"topic_model": info})
+    except WebcareError as exc:
+        fail(str(exc))
+    for warning in run.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    figures = {k: v for k, v in run.summary().items() if k not in ("topic_list", "trends", "coverage", "warnings")}
+    typer.echo(json.dumps(figures, ensure_ascii=False), err=True)
+    if save:
+        typer.echo(f"topic model saved in {engine.manifest['path']}", err=True)

@@ -1,0 +1,127 @@
+"""Clustering models for topics: a small base class, cosine average linkage, and any scikit-learn clusterer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, clone
+from sklearn.cluster import AgglomerativeClustering, MiniBatchKMeans
+from sklearn.decomposition import TruncatedSVD
+from sklearn.preprocessing import normalize
+
+OUTLIER = -1
+
+
+def _dense(matrix: Any) -> np.ndarray:
+    return np.asarray(matrix.toarray() if sp.issparse(matrix) else matrix)
+
+
+class ClusterModel(BaseEstimator):
+    """The interface every topic clustering model has (as in BERTopic's cluster base).
+
+    `fit(X)` takes L2-normalised rows and sets `labels_`: one cluster number per row, or -1
+    (`OUTLIER`) for a row that belongs to no cluster.
+    """
+
+    def fit(self, X: Any, y: object = None) -> ClusterModel:
+        raise NotImplementedError
+
+    def fit_predict(self, X: Any, y: object = None) -> np.ndarray:
+        return np.asarray(self.fit(X).labels_)
+
+
+class CosineAverageLinkage(ClusterModel):
+    """Agglomerative clustering, average linkage on cosine distance, cut at a distance threshold.
+
+    The threshold is a property of the features, not of the archive size, so the number of topics
+    follows from the data. Above `max_exact` rows the full distance matrix no longer fits in memory:
+    the rows are first grouped into micro-clusters (MiniBatchKMeans on an SVD projection), and the
+    micro-clusters are linked with the average cosine similarity of their members (the dot product
+    of their mean vectors), which is what average linkage computes.
+
+    Args:
+        distance_threshold: merge while the average cosine distance between two groups is below it.
+        n_clusters: a fixed number of clusters instead of the threshold.
+        max_exact: largest number of rows clustered exactly.
+        random_state: seed of the micro-clustering.
+    """
+
+    def __init__(
+        self,
+        *,
+        distance_threshold: float = 0.9,
+        n_clusters: int | None = None,
+        max_exact: int = 4000,
+        random_state: int = 0,
+    ) -> None:
+        self.distance_threshold = distance_threshold
+        self.n_clusters = n_clusters
+        self.max_exact = max_exact
+        self.random_state = random_state
+
+    def _link(self, similarity: np.ndarray) -> np.ndarray:
+        distance = np.clip(1.0 - similarity, 0.0, 2.0)
+        np.fill_diagonal(distance, 0.0)
+        n = distance.shape[0]
+        if n < 2:
+            return np.zeros(n, dtype=int)
+        if self.n_clusters is not None:
+            model = AgglomerativeClustering(n_clusters=min(self.n_clusters, n), metric="precomputed", linkage="average")
+        else:
+            model = AgglomerativeClustering(
+                n_clusters=None, distance_threshold=self.distance_threshold, metric="precomputed", linkage="average"
+            )
+        return np.asarray(model.fit_predict(distance))
+
+    def fit(self, X: Any, y: object = None) -> CosineAverageLinkage:
+        n = X.shape[0]
+        if n <= self.max_exact:
+            self.labels_ = self._link(_dense(X @ X.T))
+            return self
+        n_components = min(100, X.shape[1] - 1)
+        reduced = normalize(TruncatedSVD(n_components, random_state=self.random_state).fit_transform(X))
+        n_micro = self.max_exact // 2
+        micro = MiniBatchKMeans(
+            n_clusters=n_micro, random_state=self.random_state, n_init=1, batch_size=4096
+        ).fit_predict(reduced)
+        used, micro = np.unique(micro, return_inverse=True)
+        members = sp.csr_matrix((np.ones(n, dtype=np.float32), (micro, np.arange(n))), shape=(len(used), n))
+        counts = np.asarray(members.sum(axis=1)).ravel()
+        means = sp.diags(1.0 / counts) @ members @ X
+        similarity = _dense(means @ means.T)
+        # A micro-cluster's own average similarity is below 1: keep the diagonal out of the linkage.
+        self.labels_ = self._link(similarity)[micro]
+        return self
+
+
+class SklearnClusters(ClusterModel):
+    """Any scikit-learn clusterer (HDBSCAN, KMeans, AgglomerativeClustering...) as a topic model.
+
+    Args:
+        estimator: an unfitted clusterer with `fit_predict`; noise label -1 means outlier.
+        n_components: SVD dimensions to project the sparse rows on first (None: dense rows as given).
+        random_state: seed of the SVD.
+
+    Example:
+        >>> from sklearn.cluster import HDBSCAN
+        >>> model = SklearnClusters(HDBSCAN(min_cluster_size=3))
+    """
+
+    def __init__(self, estimator: Any, *, n_components: int | None = 100, random_state: int = 0) -> None:
+        self.estimator = estimator
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: object = None) -> SklearnClusters:
+        rows = X
+        if self.n_components is not None and sp.issparse(X) and min(X.shape) > 2:
+            n_components = min(self.n_components, X.shape[1] - 1, X.shape[0] - 1)
+            rows = normalize(TruncatedSVD(n_components, random_state=self.random_state).fit_transform(X))
+        estimator = clone(self.estimator)
+        n_clusters = getattr(estimator, "n_clusters", None)
+        if isinstance(n_clusters, int) and n_clusters > X.shape[0]:
+            estimator.set_params(n_clusters=X.shape[0])
+        self.labels_ = np.asarray(estimator.fit_predict(_dense(rows)))
+        return self

@@ -1,0 +1,153 @@
+"""One topic run over an archive: select the questions, fit the topics, follow them over time, find gaps."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from webcare_nlp.errors import InputError
+from webcare_nlp.text.pipeline import TextPipeline
+from webcare_nlp.topics.coverage import coverage
+from webcare_nlp.topics.model import Topic, TopicModel
+from webcare_nlp.topics.trends import Trends, parse_time, topic_trends
+
+# Praise, suggestions and spam are not FAQ material; the issue asks for questions, requests, complaints.
+FAQ_INTENTS = ("question", "request", "complaint")
+
+
+@dataclass
+class TopicRun:
+    """What `discover_topics` found: per-message topics, the topics, their trends and coverage."""
+
+    model: TopicModel
+    ids: list[str]
+    topics_of_messages: list[str | None]
+    selected: list[bool]
+    trends: Trends | None
+    coverage: list[dict[str, Any]]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def topics(self) -> list[Topic]:
+        return self.model.topics_
+
+    def assignments(self) -> list[dict[str, Any]]:
+        """One output line per message: `{"id", "topic", "topic_label"}` (topic None: no topic)."""
+        labels = self.model.labels()
+        return [
+            {"id": i, "topic": t, "topic_label": labels.get(t) if t else None}
+            for i, t in zip(self.ids, self.topics_of_messages, strict=True)
+        ]
+
+    def summary(self) -> dict[str, Any]:
+        n = len(self.ids)
+        n_selected = sum(self.selected)
+        assigned = Counter(t for t in self.topics_of_messages if t is not None)
+        unassigned = n_selected - sum(assigned.values())
+        largest = max(assigned.values(), default=0)
+        return {
+            "messages": n,
+            "clustered": n_selected,
+            "topics": len(self.model.active_topics()),
+            "stale_topics": sum(t.stale for t in self.topics),
+            "unassigned": unassigned,
+            "unassigned_share": round(unassigned / n_selected, 4) if n_selected else None,
+            "largest_topic_size": largest,
+            "largest_topic_share": round(largest / n_selected, 4) if n_selected else None,
+            "warnings": self.warnings,
+            "topic_list": [t.as_dict() for t in self.topics],
+            "trends": self.trends.as_dict() if self.trends else None,
+            "coverage": self.coverage,
+        }
+
+
+def discover_topics(
+    messages: list[dict[str, Any]],
+    *,
+    text_pipeline: TextPipeline | None = None,
+    intents: list[str | None] | None = None,
+    keep_intents: tuple[str, ...] | None = FAQ_INTENTS,
+    model: TopicModel | None = None,
+    previous: TopicModel | None = None,
+    documents: list[dict[str, Any]] | None = None,
+    bucket: str = "auto",
+) -> TopicRun:
+    """Find the FAQ topics of validated messages (see `schema.check_message`).
+
+    Args:
+        messages: the archive; `company` (topics per brand) and `created_at` (trends) are used when given.
+        text_pipeline: the engine's text pipeline (a default one when None).
+        intents: each message's intent (e.g. from `Engine.analyze_many`); a message's own `intent`
+            field wins. Only `keep_intents` are clustered; None keeps every message.
+        model: an unfitted TopicModel with the settings to use.
+        previous: the saved topic model, whose ids are kept for topics that still exist.
+        documents: templates and articles, to find the topics none of them covers.
+        bucket: "day", "hour" or "auto" for the trends.
+
+    Raises:
+        InputError: there are no messages at all.
+    """
+    if not messages:
+        raise InputError("The archive has no messages: give a file with at least one message with a 'text'.")
+    pipeline = text_pipeline or TextPipeline()
+    warnings: list[str] = []
+    given = intents if intents is not None else [None] * len(messages)
+    final_intents = [m.get("intent") or g for m, g in zip(messages, given, strict=True)]
+    if keep_intents is None or all(i is None for i in final_intents):
+        selected = [True] * len(messages)
+    else:
+        selected = [i in keep_intents for i in final_intents]
+    chosen = [m for m, keep in zip(messages, selected, strict=True) if keep]
+    topic_model = model if model is not None else TopicModel()
+    if not chosen:
+        warnings.append(
+            f"None of the {len(messages)} messages is a {', '.join(keep_intents or ())}: there is nothing to "
+            "group into FAQ topics."
+        )
+    elif len(chosen) < max(topic_model.min_size, 2):
+        warnings.append(
+            f"Only {len(chosen)} message(s) to cluster; a topic needs at least {topic_model.min_size} "
+            "(--min-size): no topics."
+        )
+    processed = pipeline.process_many([m["text"] for m in chosen], langs=[m.get("lang") for m in chosen])
+    companies = [m.get("company") for m in chosen]
+    topic_model.fit(processed, companies=companies, previous=previous)
+    labels = iter(topic_model.labels_)
+    topics_of_messages = [next(labels) if keep else None for keep in selected]
+    times = [parse_time(m.get("created_at")) for m in messages]
+    broken = [
+        m["id"] for m in messages if m.get("created_at") not in (None, "") and parse_time(m["created_at"]) is None
+    ]
+    if broken:
+        shown = ", ".join(map(str, broken[:5])) + (", ..." if len(broken) > 5 else "")
+        warnings.append(
+            f"{len(broken)} message(s) have a created_at that is not an ISO 8601 time (ids {shown}); they are "
+            "grouped into topics but left out of the trends."
+        )
+    trends = topic_trends(topics_of_messages, times, bucket=bucket)
+    if trends is None and chosen and any(t is not None for t in topics_of_messages):
+        warnings.append("No message has a usable created_at: no trends or spikes.")
+    volumes = Counter(t for t in topics_of_messages if t)
+    gaps = coverage(topic_model, documents, text_pipeline=pipeline, volumes=volumes) if documents is not None else []
+    if topic_model.active_topics() and len(topic_model.active_topics()) == 1 and len(chosen) > 1:
+        warnings.append("All clustered messages form one topic: they are (nearly) the same question.")
+    return TopicRun(
+        model=topic_model,
+        ids=[m["id"] for m in messages],
+        topics_of_messages=topics_of_messages,
+        selected=selected,
+        trends=trends,
+        coverage=gaps,
+        warnings=warnings,
+    )
+
+
+def write_run(run: TopicRun, output: Path, summary: Path) -> None:
+    """The per-message lines to `output` (JSONL) and the summary JSON to `summary`."""
+    with Path(output).open("w", encoding="utf-8") as handle:
+        for line in run.assignments():
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+    Path(summary).write_text(json.dumps(run.summary(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
