@@ -273,3 +273,17 @@ def test_suggest_ranks_filled_suggestions(client):
             assert "{naam}" not in suggestion["text"] and isinstance(suggestion["needs_input"], list)
     scored = client.post("/score", json={"messages": [body, body], "suggest": True, "top_k": 1}).json()["results"]
     assert [len(r["suggestions"]) <= 1 for r in scored] == [True, True]
+
+
+def test_an_engine_failure_is_a_logged_500_without_the_text(tmp_path, caplog):
+    class BrokenEngine(FakeEngine):
+        def analyze_many(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            raise ValueError("shapes do not match")
+
+    caplog.set_level(logging.INFO, logger="webcare_nlp.api")
+    with TestClient(
+        create_app(Settings(database=tmp_path / "f.sqlite3"), engine=BrokenEngine()), raise_server_exceptions=False
+    ) as broken:
+        response = broken.post("/analyze", json={"text": "Bel me op 0612345678"})
+    assert response.status_code == 500 and "ValueError" in response.json()["error"]
+    assert "internal error on POST /analyze" in caplog.text and "0612345678" not in caplog.text

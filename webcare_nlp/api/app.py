@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     app.dependency_overrides[get_settings] = given_settings
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(WebcareError, _webcare_error)
+    app.add_exception_handler(Exception, _internal_error)
 
     app.include_router(routes_meta.public)
     protected = [Depends(require_token)]
@@ -103,6 +104,13 @@ async def _webcare_error(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ModelError):
         return JSONResponse({"error": str(exc), "detail": str(exc)}, status_code=503)
     return JSONResponse({"error": str(exc), "detail": [{"field": "body", "msg": str(exc)}]}, status_code=422)
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    # The traceback names code, not data: no message text reaches the log.
+    log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+    message = f"Internal error ({type(exc).__name__}); the server log has the details."
+    return JSONResponse({"error": message, "detail": message}, status_code=500)
 
 
 class RequestLogMiddleware:
