@@ -6,6 +6,7 @@ carry only the settings, a few strings, never the engine.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -30,7 +31,9 @@ class EnginePlugin:
 
     def __init__(self, settings: ScoreSettings) -> None:
         self.settings = settings
-        self.name = f"webcare-engine-{abs(hash(settings.engine_key()))}"
+        # The same name for the same settings from any client, so registering again replaces it.
+        digest = hashlib.sha256(repr(settings.engine_key()).encode()).hexdigest()[:12]
+        self.name = f"webcare-engine-{digest}"
 
     def setup(self, worker: Any) -> None:
         cached_engine(self.settings)
