@@ -97,7 +97,7 @@ async function analyze(always = false) {
       try {
         result = await api("/suggest", { ...message, top_k: 3, always });
       } catch (error) {
-        if (error.status !== 503) throw error;
+        if (!(error.status >= 500)) throw error;  // a failing ranker must not hide the analysis
         note = `Suggesties niet beschikbaar: ${error.message}`;
       }
     }
