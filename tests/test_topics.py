@@ -168,3 +168,13 @@ def test_broken_created_at_is_reported_and_left_out_of_trends(pipeline):
     assert len(run.model.active_topics()) == 2
     assert any("not an ISO 8601 time" in w and "m0" in w for w in run.warnings)
     assert run.trends is not None and sum(sum(v) for v in run.trends.volumes.values()) == 7
+
+
+def test_large_archive_path_links_micro_clusters(pipeline):
+    # max_exact=6 forces the path that large archives take (micro-clusters, then linkage).
+    from webcare_nlp.topics.cluster import CosineAverageLinkage
+
+    model = TopicModel(cluster_model=CosineAverageLinkage(max_exact=6), min_size=2)
+    model.fit(pipeline.process_many(BAGGAGE * 2 + APP * 2, langs=["nl"] * 16))
+    assert len(set(model.labels_[:8])) == 1 and len(set(model.labels_[8:])) == 1
+    assert model.labels_[0] != model.labels_[8] and None not in model.labels_

@@ -74,6 +74,23 @@ def test_empty_archive_is_a_clear_error(tmp_path, tiny_model, content):
     assert result.exit_code == 2 and "error:" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("options", "topics"), [(["--clusterer", "kmeans", "--n-topics", "2"], 2), (["--n-topics", "1"], 1)]
+)
+def test_other_clusterers_and_a_fixed_number_of_topics(archive, tmp_path, tiny_model, options, topics):
+    out = tmp_path / "t.jsonl"
+    args = ["topics", str(archive), "--output", str(out), "--all-intents", "--model", str(tiny_model), *options]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "t.jsonl.summary.json").read_text())["topics"] == topics
+
+
+def test_kmeans_without_a_number_of_topics_is_a_clear_error(archive, tmp_path):
+    args = ["topics", str(archive), "--output", str(tmp_path / "t.jsonl"), "--clusterer", "kmeans"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "--n-topics" in result.output
+
+
 def test_missing_file_is_a_clear_error(tmp_path):
     result = runner.invoke(app, ["topics", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 2 and "error:" in result.output

@@ -74,6 +74,9 @@ def topics(
     all_intents: Annotated[
         bool, typer.Option("--all-intents", help="Cluster every message, not only questions, requests, complaints.")
     ] = False,
+    clusterer: Annotated[
+        str, typer.Option(help="linkage (cosine average linkage, default), hdbscan, or kmeans (needs --n-topics).")
+    ] = "linkage",
     bucket: Annotated[str, typer.Option(help="Trend buckets: day, hour or auto.")] = "auto",
     overwrite: Annotated[bool, typer.Option(help="Replace existing output files.")] = False,
     model: ModelOption = None,
@@ -88,6 +91,7 @@ def topics(
         webcare topics mentions.jsonl --output topics.jsonl --report topics.html --templates training_data/templates
     """
     from webcare_nlp import persist
+    from webcare_nlp.topics.cluster import make_cluster_model
     from webcare_nlp.topics.discover import FAQ_INTENTS, discover_topics, write_run
     from webcare_nlp.topics.model import TopicModel
     from webcare_nlp.topics.report import write_report
@@ -99,6 +103,7 @@ def topics(
         if path is not None and path.exists() and not overwrite:
             fail(f"{path} exists; pass --overwrite to replace it.")
     try:
+        cluster_model = make_cluster_model(clusterer, min_size=min_size, n_topics=n_topics)
         messages, rejects = _read_messages(source)
         rejects_path = output.with_name(output.name + ".rejects.jsonl")
         if rejects:
@@ -111,7 +116,7 @@ def topics(
             text_pipeline=engine.text_pipeline,
             intents=intents,
             keep_intents=None if all_intents else FAQ_INTENTS,
-            model=TopicModel(min_size=min_size, n_topics=n_topics),
+            model=TopicModel(min_size=min_size, n_topics=n_topics, cluster_model=cluster_model),
             previous=engine.topic_model,
             documents=_documents(templates, articles),
             bucket=bucket,

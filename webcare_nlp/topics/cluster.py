@@ -125,3 +125,30 @@ class SklearnClusters(ClusterModel):
             estimator.set_params(n_clusters=X.shape[0])
         self.labels_ = np.asarray(estimator.fit_predict(_dense(rows)))
         return self
+
+
+CLUSTERERS = ("linkage", "hdbscan", "kmeans")
+
+
+def make_cluster_model(
+    name: str, *, min_size: int = 3, n_topics: int | None = None, random_state: int = 0
+) -> ClusterModel:
+    """The clustering model of a name: "linkage" (the default), "hdbscan" or "kmeans" (needs n_topics).
+
+    Example:
+        >>> make_cluster_model("hdbscan", min_size=5).estimator.min_cluster_size
+        5
+    """
+    from sklearn.cluster import HDBSCAN, KMeans
+
+    from webcare_nlp.errors import InputError
+
+    if name == "linkage":
+        return CosineAverageLinkage(n_clusters=n_topics, random_state=random_state)
+    if name == "hdbscan":
+        return SklearnClusters(HDBSCAN(min_cluster_size=min_size), random_state=random_state)
+    if name == "kmeans":
+        if n_topics is None:
+            raise InputError("KMeans cannot find the number of topics itself: give --n-topics with --clusterer kmeans.")
+        return SklearnClusters(KMeans(n_clusters=n_topics, n_init=3, random_state=random_state))
+    raise InputError(f"Unknown clusterer {name!r}; use one of: {', '.join(CLUSTERERS)}.")

@@ -22,7 +22,11 @@ N_REPRESENTATIVES = 3
 
 @dataclass
 class Topic:
-    """One FAQ topic: a stable id, a label, its key terms, size and most representative messages."""
+    """One FAQ topic: a stable id, a label, its key terms, size and most representative messages.
+
+    `new`: the topic was not in the saved model this fit started from; `stale`: it was, but no message
+    of this archive belongs to it any more (size 0).
+    """
 
     id: str
     label: str
@@ -31,7 +35,7 @@ class Topic:
     representatives: list[str]
     company: str | None = None
     stale: bool = False
-    new: bool = True
+    new: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -167,7 +171,7 @@ class TopicModel(BaseEstimator):
                     size=len(rows),
                     representatives=representatives,
                     company=company,
-                    new=previous is None or ids[cluster] not in previous.topic_ids(),
+                    new=previous is not None and ids[cluster] not in previous.topic_ids(),
                 )
             )
         if previous is not None:
