@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,8 @@ from webcare_nlp.topics.model import TopicModel
 LABEL_MODELS = ("intent", "sentiment", "reactive", "platform")
 
 
-def _scores(classes: Sequence[Any], row: np.ndarray) -> dict[str, float]:
-    return {str(label): round(p, 4) for label, p in zip(classes, row.tolist(), strict=True)}
+def _scores(classes: Sequence[str], row: list[float]) -> dict[str, float]:
+    return dict(zip(classes, map(round, row, repeat(4)), strict=True))
 
 
 class Engine:
@@ -210,9 +211,17 @@ class Engine:
                 :, self._consumer_column
             ]
         consumer_probabilities = consumer.tolist()
+        # Whole-batch argmax and lists: NumPy per row and per value is the slow part of a small result.
+        best = {name: p.argmax(axis=1).tolist() for name, p in probabilities.items()}
+        rows = {name: p.tolist() for name, p in probabilities.items()}
         results = [
             self._result(
-                message, item, reactive[i], consumer_probabilities[i], {k: v[i] for k, v in probabilities.items()}
+                message,
+                item,
+                reactive[i],
+                consumer_probabilities[i],
+                {name: rows[name][i] for name in rows},
+                {name: best[name][i] for name in best},
             )
             for i, (message, item) in enumerate(zip(messages, processed, strict=True))
         ]
@@ -230,11 +239,12 @@ class Engine:
         processed: Any,
         reactive_probability: float,
         consumer_probability: float,
-        rows: dict[str, np.ndarray],
+        rows: dict[str, list[float]],
+        best: dict[str, int],
     ) -> dict[str, Any]:
         intent_classes, sentiment_classes = self._classes["intent"], self._classes["sentiment"]
-        intent = intent_classes[int(np.argmax(rows["intent"]))]
-        sentiment = sentiment_classes[int(np.argmax(rows["sentiment"]))]
+        intent = intent_classes[best["intent"]]
+        sentiment = sentiment_classes[best["sentiment"]]
         platform = decide_platform(
             given=message.get("platform"), channel=message.get("channel"), consumer_probability=consumer_probability
         )

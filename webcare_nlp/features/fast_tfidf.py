@@ -8,6 +8,10 @@ the sum of its words' rows, done by one sparse product.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import partial
+from itertools import chain
+from operator import is_not
+from typing import cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -39,24 +43,19 @@ def char_wb_counts(vectorizer: TfidfVectorizer, texts: Sequence[str], cache: Wor
     """
     if len(cache) > CACHE_LIMIT:
         cache.clear()
-    local: dict[str, int] = {}  # word -> row of the batch's word matrix
-    word_ids: list[int] = []
-    indptr = [0]
-    for text in texts:
-        for word in text.split():
-            index = local.get(word)
-            if index is None:
-                index = local[word] = len(local)
-            word_ids.append(index)
-        indptr.append(len(word_ids))
-    rows = []
-    analyzer = None
-    for word in local:
-        row = cache.get(word)
-        if row is None:
-            analyzer = analyzer or vectorizer.build_analyzer()
-            row = cache[word] = _word_row(vectorizer.vocabulary_, analyzer(word))
-        rows.append(row)
+    splits = [text.split() for text in texts]
+    words_in_order = list(chain.from_iterable(splits))
+    distinct = list(dict.fromkeys(words_in_order))  # the batch's word matrix has one row per distinct word
+    local = {word: row for row, word in enumerate(distinct)}
+    word_ids = list(map(local.__getitem__, words_in_order))
+    indptr = np.cumsum(np.fromiter(chain((0,), map(len, splits)), dtype=np.int64))
+    cached = list(map(cache.get, distinct))
+    if None in cached:
+        analyzer = vectorizer.build_analyzer()
+        for i, row in enumerate(cached):
+            if row is None:
+                cached[i] = cache[distinct[i]] = _word_row(vectorizer.vocabulary_, analyzer(distinct[i]))
+    rows = cast(list[tuple[np.ndarray, np.ndarray]], cached)
     n_columns = len(vectorizer.vocabulary_)
     words = sp.csr_matrix(
         (
@@ -67,7 +66,7 @@ def char_wb_counts(vectorizer: TfidfVectorizer, texts: Sequence[str], cache: Wor
         shape=(len(rows), n_columns),
     )
     messages = sp.csr_matrix(
-        (np.ones(len(word_ids), dtype=np.float32), np.asarray(word_ids, dtype=np.int32), np.asarray(indptr)),
+        (np.ones(len(word_ids), dtype=np.float32), np.asarray(word_ids, dtype=np.int32), indptr),
         shape=(len(texts), len(rows)),
     )
     return sp.csr_matrix(messages @ words)
@@ -78,8 +77,9 @@ def term_counts(vectorizer: TfidfVectorizer, documents: Iterable[Sequence[str]])
     vocabulary = vectorizer.vocabulary_
     columns: list[int] = []
     indptr = [0]
+    known = partial(is_not, None)
     for terms in documents:
-        columns.extend(column for column in map(vocabulary.get, terms) if column is not None)
+        columns.extend(filter(known, map(vocabulary.get, terms)))
         indptr.append(len(columns))
     counts = sp.csr_matrix(
         (np.ones(len(columns), dtype=np.float32), np.asarray(columns, dtype=np.int32), np.asarray(indptr)),

@@ -33,7 +33,7 @@ class Observation:
 def lemma_ngrams(processed: ProcessedText) -> list[str]:
     """Lemma unigrams and bigrams, punctuation left out."""
     lemmas = [lemma for lemma in processed.lemmas if lemma not in _SKIP_IN_NGRAMS]
-    return lemmas + [f"{a} {b}" for a, b in pairwise(lemmas)]
+    return lemmas + list(map(" ".join, pairwise(lemmas)))
 
 
 def _identity(items: list[str]) -> list[str]:
