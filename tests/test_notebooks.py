@@ -1,4 +1,4 @@
-"""The notebooks in notebooks/ run top to bottom (on a sample: WEBCARE_NOTEBOOK_FAST=1) and are stored without outputs."""
+"""The notebooks run top to bottom (on a sample: WEBCARE_NOTEBOOK_FAST=1) and are stored without outputs."""
 
 import os
 import time
