@@ -12,7 +12,7 @@ import logging
 import os
 import time
 import tomllib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,41 +126,48 @@ def cross_validate(
     folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
     strata = targets(records, "intent")
     ys = {task: targets(records, task) for task in TASKS}
+    # The slow families first, so that the last jobs to finish are short ones and no core idles long.
+    candidates = [
+        (task, name, index, candidate)
+        for name in sorted(config.families, key=lambda name: families[name].relative_cost, reverse=True)
+        for task in TASKS
+        for index, candidate in enumerate(families[name].candidates())
+    ]
+
+    def run(candidate: Any, x_train: Any, y_train: np.ndarray, x_val: Any) -> np.ndarray:
+        return clone(candidate).fit(x_train, y_train).predict(x_val)
+
+    # One pool for every fold: while the workers fit one fold's models (NumPy, SciPy and liblinear release
+    # the GIL), this thread builds the next fold's features. Every fit is seeded, so the order in which the
+    # threads finish changes nothing.
+    pending: list[tuple[str, str, int, np.ndarray, Future[np.ndarray]]] = []
+    with ThreadPoolExecutor(max_workers=config.n_jobs) as pool:
+        for train_idx, val_idx in folds.split(np.zeros(len(records)), strata):
+            vectorizer = MessageVectorizer(
+                max_char_features=config.max_char_features, max_word_features=config.max_word_features
+            ).fit([observations[i] for i in train_idx])
+            x_train = vectorizer.transform([observations[i] for i in train_idx])
+            x_val = vectorizer.transform([observations[i] for i in val_idx])
+            matrices = {
+                task: (vectorizer.without_platform(x_train), vectorizer.without_platform(x_val))
+                if task == "platform"
+                else (x_train, x_val)
+                for task in TASKS
+            }
+            for task, name, index, candidate in candidates:
+                xt, xv = matrices[task]
+                future = pool.submit(run, candidate, xt, ys[task][train_idx], xv)
+                pending.append((task, name, index, val_idx, future))
     # scores[task][(family, index)] = list of fold F1; oof[...] = out-of-fold predictions
     scores: dict[str, dict[tuple[str, int], list[float]]] = {t: {} for t in TASKS}
     oof: dict[str, dict[tuple[str, int], np.ndarray]] = {t: {} for t in TASKS}
-    for train_idx, val_idx in folds.split(np.zeros(len(records)), strata):
-        vectorizer = MessageVectorizer(
-            max_char_features=config.max_char_features, max_word_features=config.max_word_features
-        ).fit([observations[i] for i in train_idx])
-        x_train = vectorizer.transform([observations[i] for i in train_idx])
-        x_val = vectorizer.transform([observations[i] for i in val_idx])
-        matrices = {
-            task: (vectorizer.without_platform(x_train), vectorizer.without_platform(x_val))
-            if task == "platform"
-            else (x_train, x_val)
-            for task in TASKS
-        }
-        jobs = [
-            (task, name, index, candidate)
-            for task in TASKS
-            for name in config.families
-            for index, candidate in enumerate(families[name].candidates())
-        ]
-
-        def run(
-            job: tuple[str, str, int, Any], matrices: dict[str, Any] = matrices, train_idx: np.ndarray = train_idx
-        ) -> np.ndarray:
-            task, _, _, candidate = job
-            xt, xv = matrices[task]
-            return clone(candidate).fit(xt, ys[task][train_idx]).predict(xv)
-
-        # The solvers spend their time in NumPy and SciPy, which release the GIL, so threads use every core.
-        with ThreadPoolExecutor(max_workers=config.n_jobs) as pool:
-            for (task, name, index, _), predicted in zip(jobs, pool.map(run, jobs), strict=True):
-                key = (name, index)
-                scores[task].setdefault(key, []).append(f1_score(ys[task][val_idx], predicted, average="macro"))
-                oof[task].setdefault(key, np.empty(len(records), dtype=ys[task].dtype))[val_idx] = predicted
+    # Collected in a fixed order (task, family as configured, grid point, fold): ties break as they always did.
+    order = {(task, name): i for i, (task, name) in enumerate((t, n) for t in TASKS for n in config.families)}
+    for task, name, index, val_idx, future in sorted(pending, key=lambda job: (order[job[0], job[1]], job[2])):
+        predicted = future.result()
+        key = (name, index)
+        scores[task].setdefault(key, []).append(f1_score(ys[task][val_idx], predicted, average="macro"))
+        oof[task].setdefault(key, np.empty(len(records), dtype=ys[task].dtype))[val_idx] = predicted
     reports = {}
     for task in TASKS:
         best = max(scores[task], key=lambda key: (np.mean(scores[task][key]), -key[1]))
@@ -202,12 +209,17 @@ def fit_engine(
     ).fit(observations)
     matrix = vectorizer.transform(observations)
     families = model_families(config.seed)
-    models = {}
-    for task in LABEL_MODELS:
+    without_platform = vectorizer.without_platform(matrix)
+
+    def fit(task: str) -> Any:
         report = reports[task]
         estimator = clone(families[report.chosen].estimator).set_params(**report.chosen_params)
-        x = vectorizer.without_platform(matrix) if task == "platform" else matrix
-        models[task] = calibrated(estimator, folds=config.folds).fit(x, targets(records, task))
+        x = without_platform if task == "platform" else matrix
+        return calibrated(estimator, folds=config.folds).fit(x, targets(records, task))
+
+    # The four label models are independent and seeded: fitted side by side, they are the same models.
+    with ThreadPoolExecutor(max_workers=config.n_jobs) as pool:
+        models = dict(zip(LABEL_MODELS, pool.map(fit, LABEL_MODELS), strict=True))
     return Engine(text_pipeline=text_pipeline, vectorizer=vectorizer, models=models, review_margin=config.review_margin)
 
 
