@@ -14,6 +14,7 @@ from webcare_nlp.evaluation import (
     GOLD_LISTS,
     check_records,
     expected_calibration_error,
+    has_gold_lists,
     label_classes,
     predict,
 )
@@ -147,8 +148,10 @@ def compare(
     outputs, notes = {}, []
     for key, engine, name in (("a", engine_a, names[0]), ("b", engine_b, names[1])):
         outputs[key], note = predict(engine, records, messages, top_k=top_k)
-        if note:
+        if note and has_gold_lists(records):
             notes.append(f"{name}: suggestions not scored: {note}")
+    if not has_gold_lists(records):
+        notes.append("suggestions not scored: the file has no gold_templates or gold_articles")
     comparison = Comparison(a=names[0], b=names[1], source=source, n=len(records), bootstrap=bootstrap, notes=notes)
     rng = np.random.default_rng(seed)
     groups: list[tuple[int, Metrics]] = []
@@ -158,7 +161,7 @@ def compare(
             classes = label_classes(engine_a, label, gold)
             classes += [c for c in label_classes(engine_b, label, gold) if c not in classes]
             groups.append(_label_metrics(label, records, outputs, classes))
-    if not notes:
+    if not notes:  # both models ranked against the gold lists
         groups += _ranking_metrics(records, outputs, top_k)
     for n, metrics in groups:
         whole = np.arange(n)[None, :]

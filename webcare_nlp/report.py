@@ -106,6 +106,10 @@ def _label_section(evaluation: Evaluation, label: str) -> str:
     correct = np.asarray([g == p for g, p in zip(gold, predicted, strict=True)], dtype=float)
     present = [c for c in score.classes if c in set(gold) | set(predicted)]
     report = classification_report(gold, predicted, labels=present, output_dict=True, zero_division=0)
+    # The macro average is over the classes in the gold labels, as in the summary.
+    report["macro avg"] = classification_report(
+        gold, predicted, labels=[c for c in present if c in set(gold)], output_dict=True, zero_division=0
+    )["macro avg"]
     rows = [
         [name, _num(report[name]["precision"]), _num(report[name]["recall"]), _num(report[name]["f1-score"]),
          int(report[name]["support"])]
@@ -187,8 +191,15 @@ def _summary(evaluation: Evaluation) -> str:
     if evaluation.reply:
         parts.append(_table(["reply_expected", "accuracy"], [[k, _num(v)] for k, v in evaluation.reply.items()]))
     if evaluation.ranking:
-        shown = [[k, f"{v:.0f}" if k.endswith("_n") else _num(v)] for k, v in evaluation.ranking.items()]
-        parts.append("<h3>Suggestions (ranking)</h3>" + _table(["metric", "value"], shown))
+        kinds = sorted({k.split("_", 1)[0] for k in evaluation.ranking}, reverse=True)
+        metrics = [m for m in ("hit@1", "hit@3", "mrr") if any(f"{kind}_{m}" in evaluation.ranking for kind in kinds)]
+        shown = [
+            [kind, *(_num(evaluation.ranking.get(f"{kind}_{m}", float("nan"))) for m in metrics),
+             f"{evaluation.ranking.get(f'{kind}_n', 0):.0f}"]
+            for kind in kinds
+        ]  # fmt: skip
+        header = ["suggestion", *(m.replace("mrr", "MRR") for m in metrics), "messages with a gold list"]
+        parts.append("<h3>Suggestions (ranking)</h3>" + _table(header, shown))
     elif has_gold_lists(evaluation.records):
         parts.append(f'<p class="note">Suggestions were not scored: {_esc(evaluation.ranking_note)}.</p>')
     return "".join(parts)
