@@ -71,7 +71,8 @@ def review_score(outputs: Sequence[dict[str, Any]]) -> tuple[float, list[str]]:
     parts = [(intent, f"intent unsure: {intent_why}"), (0.6 * sentiment, f"sentiment unsure: {sentiment_why}")]
     parts.append((0.6 * reactive, f"reactive unsure: p={first['reactive_probability']:.2f}"))
     score = max(value for value, _ in parts)
-    reasons = [why for value, why in sorted(parts, key=lambda p: -p[0]) if value >= 0.5]
+    ranked = sorted(parts, key=lambda p: -p[0])
+    reasons = [why for value, why in ranked if value >= 0.5] or [ranked[0][1]]
     for label in ("intent", "sentiment"):
         votes = [o[label] for o in outputs]
         if len(set(votes)) > 1:
@@ -80,7 +81,7 @@ def review_score(outputs: Sequence[dict[str, Any]]) -> tuple[float, list[str]]:
     if (first["intent"], first["sentiment"]) in _CLASHES:
         score += 0.5
         reasons.append(f"intent {first['intent']} with sentiment {first['sentiment']}")
-    return score, reasons or ["lowest certainty in the archive"]
+    return score, reasons
 
 
 def _chunks(items: Iterable[tuple[int, dict[str, Any] | Reject]], size: int) -> Iterable[list[Any]]:
