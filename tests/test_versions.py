@@ -95,3 +95,10 @@ def test_models_compare(models_dir, tmp_path):
     compared = runner.invoke(app, ["models", "compare", a, b, "--data", str(data), "--json", "--bootstrap", "50"])
     rows = json.loads(compared.output)["rows"]
     assert rows and all(row["difference"] == 0 for row in rows)
+
+
+@pytest.mark.parametrize("command", [["models", "list"], ["models", "use"], ["models", "compare"], ["review"]])
+def test_version_and_review_commands_have_help_with_an_example(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output and f"webcare {' '.join(command)}" in result.output
