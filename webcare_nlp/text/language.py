@@ -21,9 +21,9 @@ _DUTCH_WORDS = (
     "om met dan als nu na tot uit door aan ze wij ons onze wil gaat mag keer dagen weken"
 )
 _FOREIGN_WORDS = (
-    "the and my you your to of it not have this for with be are but what why when where please thanks a i "
+    "the and my you your to of it not have this for with be are but what why when where please thanks "
     "und ich nicht der das ist mein ein eine nach auch aber mit von sie es wir bin le la les et est une un mon "
-    "ma vous pour avec des du que qui el los las mi por para con y"
+    "ma vous pour avec des du que qui el los las mi por para con"
 )
 _DUTCH_MARKERS, _FOREIGN_MARKERS = frozenset(_DUTCH_WORDS.split()), frozenset(_FOREIGN_WORDS.split())
 _SURE_MARKERS = 3
@@ -86,9 +86,17 @@ class LanguageIdentifier:
         state.pop("_detector", None)
         return state
 
-    def _clean(self, text: str) -> str | None:
+    def _clean(self, text: str) -> tuple[str | None, str | None]:
+        """The text for lingua (None: too short to tell) and, when the pre-check settles it, the code."""
         cleaned = _NOISE.sub(" ", text)
-        return cleaned if len(_LETTERS.findall(cleaned)) >= 2 else None
+        words = _LETTERS.findall(cleaned)
+        if len(words) < 2:
+            return None, self.default
+        if "nl" in self.languages:
+            lowered = set(map(str.lower, words))
+            if len(lowered & _DUTCH_MARKERS) >= _SURE_MARKERS and lowered.isdisjoint(_FOREIGN_MARKERS):
+                return None, "nl"
+        return cleaned, None
 
     def _choose(self, confidences: list[Any]) -> str:
         if not confidences:
@@ -101,24 +109,14 @@ class LanguageIdentifier:
 
     def detect(self, text: str) -> str:
         """The language code of one text."""
-        cleaned = self._clean(text)
+        cleaned, code = self._clean(text)
         if cleaned is None:
-            return self.default
-        if self._plainly_dutch(cleaned):
-            return "nl"
+            return code or self.default
         return self._choose(self._detector.compute_language_confidence_values(cleaned))
-
-    def _plainly_dutch(self, cleaned: str) -> bool:
-        if "nl" not in self.languages:
-            return False
-        words = set(_LETTERS.findall(cleaned.lower()))
-        return len(words & _DUTCH_MARKERS) >= _SURE_MARKERS and words.isdisjoint(_FOREIGN_MARKERS)
 
     def detect_many(self, texts: list[str]) -> list[str]:
         """The language codes of many texts: plainly Dutch ones at once, the rest by lingua in parallel."""
-        cleaned = [self._clean(text) for text in texts]
-        # A code where the answer is known without lingua: the default for a post too short to tell.
-        known = [self.default if text is None else "nl" if self._plainly_dutch(text) else None for text in cleaned]
-        todo = [text for text, code in zip(cleaned, known, strict=True) if code is None]
+        checked = [self._clean(text) for text in texts]
+        todo = [cleaned for cleaned, _ in checked if cleaned is not None]
         results = iter(self._detector.compute_language_confidence_values_in_parallel(todo)) if todo else iter(())
-        return [code or self._choose(next(results)) for code in known]
+        return [code or self._choose(next(results)) for _, code in checked]

@@ -111,16 +111,17 @@ class TextPipeline:
     def _from_doc(
         doc: Any, spacy_lang: str, text: str, masked: str, lang: str, entities: list[Entity]
     ) -> ProcessedText:
-        forms = _token_forms(spacy_lang)
         orths = doc.to_array(ORTH).tolist()
-        entries = [forms.get(orth) or _token_form(spacy_lang, orth) for orth in orths]
-        kinds = [entry[0] for entry in entries]
+        entries = list(map(_token_forms(spacy_lang).get, orths))
+        if None in entries:
+            entries = [entry or _token_form(spacy_lang, orth) for entry, orth in zip(entries, orths, strict=True)]
+        kinds, tokens, lemmas = zip(*entries, strict=True) if entries else ((), (), ())
         return ProcessedText(
             text=text,
             masked=masked,
             lang=lang,
-            tokens=[entry[1] for entry in entries],
-            lemmas=[entry[2] for entry in entries],
+            tokens=list(tokens),
+            lemmas=list(lemmas),
             entities=entities,
             n_handles=kinds.count(_HANDLE),
             n_hashtags=kinds.count(_HASHTAG),
