@@ -28,6 +28,10 @@ from webcare_nlp.dataset import TRAINING_DATA, Sources, data_hash, load_labelled
 from webcare_nlp.engine import LABEL_MODELS, Engine
 from webcare_nlp.errors import InputError
 from webcare_nlp.features.vectorize import MessageVectorizer, Observation
+from webcare_nlp.rank.index import Query
+from webcare_nlp.rank.library import Library
+from webcare_nlp.rank.ranker import RankerSet
+from webcare_nlp.rank.tuning import fit_rankers
 from webcare_nlp.text.pipeline import TextPipeline
 
 log = logging.getLogger(__name__)
@@ -48,6 +52,9 @@ class TrainingConfig:
     max_word_features: int = 30_000
     # The intent label set; empty means the standard six of labels.md. A team may add its own intents.
     intents: tuple[str, ...] = ()
+    # The suggestion ranker is cross-validated on the reply history of the corpus folder (or of
+    # training_data/ when the data has none); rank_folds 0 trains no ranker.
+    rank_folds: int = 5
     n_jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     @classmethod
@@ -223,6 +230,42 @@ def fit_engine(
     return Engine(text_pipeline=text_pipeline, vectorizer=vectorizer, models=models, review_margin=config.review_margin)
 
 
+def ranking_library(data: Sources) -> Library:
+    """The library whose history teaches the ranker: the corpus folder's own, else training_data/'s."""
+    folder = Path(data) if isinstance(data, str | Path) else None
+    if folder is not None and folder.is_dir() and (folder / "templates").is_dir() and (folder / "history").is_dir():
+        articles = folder / "articles"
+        return Library.load(
+            templates=folder / "templates",
+            articles=articles if articles.is_dir() else None,
+            history=folder / "history",
+        )
+    return Library.load()
+
+
+def fit_ranking(engine: Engine, records: list[dict[str, Any]], *, data: Sources, config: TrainingConfig) -> RankerSet:
+    """Cross-validate and fit the suggestion ranker on the reply history, with the engine's labels."""
+    library = ranking_library(data)
+    if not library.history:
+        raise InputError("The reply history is empty, so the suggestion ranker cannot learn; set rank_folds = 0.")
+    messages = [
+        schema.check_message({"text": entry.text, "company": entry.company}, default_id=entry.id)
+        for entry in library.history
+    ]
+    queries = [
+        Query(
+            text=result["masked_text"],
+            company=message.get("company"),
+            lang=result["lang"],
+            intent_scores=result["intent_scores"],
+            sentiment_scores=result["sentiment_scores"],
+        )
+        for message, result in zip(messages, engine.analyze_many(messages), strict=True)
+    ]
+    folds = min(config.rank_folds, len(library.history))
+    return fit_rankers(library, queries, labelled=records, folds=folds, seed=config.seed)
+
+
 def check_training_data(records: list[dict[str, Any]], config: TrainingConfig) -> None:
     """Refuse bad rows (listed with file and line) and classes with fewer than `min_per_class` examples."""
     intents = config.intents or schema.INTENTS
@@ -288,6 +331,8 @@ def train(
     reports = cross_validate(observations, records, config)
     reports["intent"].labels = list(config.intents or schema.INTENTS)
     engine = fit_engine(processed, records, reports, config, text_pipeline)
+    if config.rank_folds:
+        engine.rankers = fit_ranking(engine, records, data=data, config=config)
     result = TrainingResult(
         engine=engine,
         reports=reports,
@@ -360,6 +405,7 @@ def save_trained(result: TrainingResult, output: Path, records: list[dict[str, A
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "training_config": dataclasses.asdict(result.config),
         "metrics_cv": metrics,
+        "ranking_cv": result.engine.rankers.report if result.engine.rankers is not None else None,
     }
     result.engine.manifest = persist.save_artefact(output, result.engine.components(), manifest, extra)
 

@@ -3,7 +3,7 @@
 Each module registers its commands on the shared typer `app`.
 """
 
-from webcare_nlp.cli import label, models, review, score, serve  # noqa: F401  (register the commands)
+from webcare_nlp.cli import label, models, review, score, serve, suggest  # noqa: F401  (register the commands)
 from webcare_nlp.cli import topics as _topics  # noqa: F401  (registers `webcare topics`)
 from webcare_nlp.cli._app import app
 

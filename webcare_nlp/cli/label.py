@@ -12,7 +12,7 @@ from webcare_nlp.cli._app import ModelOption, app, fail, load_engine, read_text
 from webcare_nlp.errors import WebcareError
 
 
-def _print_analysis(result: dict[str, Any]) -> None:
+def print_analysis(result: dict[str, Any]) -> None:
     def top(scores: dict[str, float]) -> str:
         return ", ".join(f"{k} {v:.2f}" for k, v in sorted(scores.items(), key=lambda kv: -kv[1])[:3])
 
@@ -50,7 +50,7 @@ def analyze(
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        _print_analysis(result)
+        print_analysis(result)
 
 
 @app.command()
