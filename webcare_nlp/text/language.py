@@ -10,22 +10,31 @@ from typing import Any
 _NOISE = re.compile(r"(?:@\w+|#\w+|https?://\S+|www\.\S+|\{\w+\})")
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
 
-# A cheap pre-check before lingua, since most of an inbox is plainly Dutch: three distinct frequent Dutch
-# words and not one frequent English, German, French or Spanish word make a post Dutch; lingua decides
-# the rest. Checked against lingua's own answer on the corpus and the evaluation sets, where it differs
-# only where lingua was wrong (see benchmarks/README.md).
+# A cheap pre-check before lingua, since most of an inbox is plainly Dutch or English: three distinct
+# frequent Dutch words and not one frequent English, German, French or Spanish word make a post Dutch;
+# three frequent English words and no Dutch, German, French or Spanish one make it English; lingua
+# decides the rest. Checked against lingua's own answer on the corpus and the evaluation sets: they differ
+# only where lingua was wrong, mostly short English questions it gave the default (benchmarks/README.md).
 _DUTCH_WORDS = (
     "de het een en ik je te er is niet mijn jullie geen naar heb ook maar zijn voor bij nog wat hoe dat van op "
     "ben hebben heeft wordt worden kunnen kan moet wel graag niks alvast weer echt gewoon toch vandaag gisteren "
     "mij jij jou uw deze dit die waarom wanneer omdat waar sinds daar hier alleen kunt zou nou krijg krijgen al "
     "om met dan als nu na tot uit door aan ze wij ons onze wil gaat mag keer dagen weken"
 )
-_FOREIGN_WORDS = (
-    "the and my you your to of it not have this for with be are but what why when where please thanks "
+_ENGLISH_WORDS = (
+    "the and my you your to of it not have this for with be are but what why when where please thanks was can "
+    "will just get got been has had they there their from at an do does did any all our us would could should "
+    "very"
+)
+_OTHER_WORDS = (  # German, French, Spanish
     "und ich nicht der das ist mein ein eine nach auch aber mit von sie es wir bin le la les et est une un mon "
     "ma vous pour avec des du que qui el los las mi por para con"
 )
-_DUTCH_MARKERS, _FOREIGN_MARKERS = frozenset(_DUTCH_WORDS.split()), frozenset(_FOREIGN_WORDS.split())
+_DUTCH_MARKERS, _ENGLISH_MARKERS = frozenset(_DUTCH_WORDS.split()), frozenset(_ENGLISH_WORDS.split())
+_FOREIGN_MARKERS = _ENGLISH_MARKERS | frozenset(_OTHER_WORDS.split())
+# Dutch markers that are English words too do not count against English.
+_ALSO_ENGLISH = "is door van ben al dan die hoe mag op na"
+_NOT_ENGLISH = (_DUTCH_MARKERS - frozenset(_ALSO_ENGLISH.split())) | frozenset(_OTHER_WORDS.split())
 _SURE_MARKERS = 3
 
 _ISO = {
@@ -92,10 +101,16 @@ class LanguageIdentifier:
         words = _LETTERS.findall(cleaned)
         if len(words) < 2:
             return None, self.default
-        if "nl" in self.languages:
-            lowered = set(map(str.lower, words))
-            if len(lowered & _DUTCH_MARKERS) >= _SURE_MARKERS and lowered.isdisjoint(_FOREIGN_MARKERS):
+        lowered = set(map(str.lower, words))
+        if "nl" in self.languages and len(lowered & _DUTCH_MARKERS) >= _SURE_MARKERS:
+            if lowered.isdisjoint(_FOREIGN_MARKERS):
                 return None, "nl"
+        elif (
+            "en" in self.languages
+            and len(lowered & _ENGLISH_MARKERS) >= _SURE_MARKERS
+            and lowered.isdisjoint(_NOT_ENGLISH)
+        ):
+            return None, "en"
         return cleaned, None
 
     def _choose(self, confidences: list[Any]) -> str:
