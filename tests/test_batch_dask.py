@@ -6,20 +6,14 @@ import json
 
 import pytest
 
+from tests.test_batch_resume import TEXTS as RESUME_TEXTS
 from webcare_nlp.batch import score_file
 
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 pd = pytest.importorskip("pandas")
 
-TEXTS = [
-    "Waar blijft mijn pakket? Al een week niks gehoord",
-    "Top geholpen door Ilse ^IB, dank jullie!",
-    "Kunnen jullie mijn abonnement opzeggen per 1 juni?",
-    "Mijn koffer is kapot teruggekomen 😡",
-    "Tip: zet de gate ook in de app",
-    "",  # no text: kept in place, marked as a reject
-]
+TEXTS = [*RESUME_TEXTS, ""]  # the empty text is kept in place, marked as a reject
 
 
 @pytest.fixture(scope="module")
