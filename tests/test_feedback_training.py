@@ -64,6 +64,7 @@ def test_train_with_feedback_says_how_much_came_from_it(store, tiny_corpus, tiny
         data=tiny_corpus, config=tiny_config, output=tmp_path / "m", feedback=store.path, base_model=tiny_model
     )
     assert result.n_messages == 31 and result.sources["feedback"] == 1 and result.sources["feedback_corrected"] == 1
+    assert result.sources["feedback_history"] == 5  # every "used" record joins the ranker's history
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
     assert manifest["training_data"]["sources"]["feedback"] == 1
     card = (tmp_path / "m" / "MODEL_CARD.md").read_text()

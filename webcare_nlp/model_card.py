@@ -76,7 +76,7 @@ def _sources(sources: dict[str, int]) -> str:
         "feedback": "added from agents' label corrections in the feedback store",
         "feedback_corrected": "labelled rows whose labels agents corrected",
         "feedback_skipped": "corrections left out (they contradict the label set or the reply rule)",
-        "feedback_history": "used suggestions in the feedback store (history for `--feedback-db` at run time)",
+        "feedback_history": "used suggestions from the feedback store, added to the ranker's reply history",
     }
     return ", ".join(f"{n} {names.get(k, k)}" for k, n in sources.items()) or "from the labelled files"
 

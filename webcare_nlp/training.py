@@ -243,9 +243,18 @@ def ranking_library(data: Sources) -> Library:
     return Library.load()
 
 
-def fit_ranking(engine: Engine, records: list[dict[str, Any]], *, data: Sources, config: TrainingConfig) -> RankerSet:
-    """Cross-validate and fit the suggestion ranker on the reply history, with the engine's labels."""
+def fit_ranking(
+    engine: Engine,
+    records: list[dict[str, Any]],
+    *,
+    data: Sources,
+    config: TrainingConfig,
+    history: list[dict[str, Any]] | None = None,
+) -> RankerSet:
+    """Cross-validate and fit the suggestion ranker on the reply history (plus `history`, e.g. from feedback)."""
     library = ranking_library(data)
+    if history:
+        library = library.with_history(history, source="feedback")
     if not library.history:
         raise InputError("The reply history is empty, so the suggestion ranker cannot learn; set rank_folds = 0.")
     messages = [
@@ -313,9 +322,10 @@ def train(
     started = time.perf_counter()
     records = load_labelled(data)
     digest = data_hash(data)
-    sources = {"files": len(records)}
+    sources: dict[str, int] = {"files": len(records)}
+    history: list[dict[str, Any]] = []
     if feedback is not None:
-        records, digest, sources = _with_feedback(records, digest, feedback, base_model, config)
+        records, digest, sources, history = _with_feedback(records, digest, feedback, base_model, config)
     if output is None and version is not None:
         output = (models_dir or persist.MODELS_DIR) / versions.version_name(
             version, data_sha256=digest, settings=_settings_for_hash(config)
@@ -332,7 +342,7 @@ def train(
     reports["intent"].labels = list(config.intents or schema.INTENTS)
     engine = fit_engine(processed, records, reports, config, text_pipeline)
     if config.rank_folds:
-        engine.rankers = fit_ranking(engine, records, data=data, config=config)
+        engine.rankers = fit_ranking(engine, records, data=data, config=config, history=history)
     result = TrainingResult(
         engine=engine,
         reports=reports,
@@ -351,8 +361,9 @@ def train(
 
 def _with_feedback(
     records: list[dict[str, Any]], digest: str, feedback: Path, base_model: str | Path | None, config: TrainingConfig
-) -> tuple[list[dict[str, Any]], str, dict[str, int]]:
-    """The records with the store's corrections merged in, the data hash covering them, and the counts."""
+) -> tuple[list[dict[str, Any]], str, dict[str, int], list[dict[str, Any]]]:
+    """The records with the store's corrections merged in, the data hash covering them, the counts, and the
+    used suggestions as reply history for the ranker."""
     from webcare_nlp.corrections import merge_feedback, open_store
 
     merged = merge_feedback(
@@ -367,7 +378,7 @@ def _with_feedback(
         "feedback_skipped": len(merged.skipped),
         "feedback_history": len(merged.history),
     }
-    return merged.records, hashlib.sha256((digest + merged.digest).encode()).hexdigest(), sources
+    return merged.records, hashlib.sha256((digest + merged.digest).encode()).hexdigest(), sources, merged.history
 
 
 def intent_set(spec: str) -> tuple[str, ...]:
