@@ -16,7 +16,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import asdict
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -120,10 +121,15 @@ def ordered(submit: Callable[[list[Item]], Any], chunks: Chunks, depth: int) -> 
 
 
 def _process_pool(workers: int, settings: ScoreSettings) -> ProcessPoolExecutor:
-    # spawn, not fork: the parent may run threads (progress bar, Dask), which fork does not copy safely.
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=init_worker, initargs=(settings,)
-    )
+    # Not fork: the parent may run threads (progress bar), which fork does not copy safely. A fork server
+    # imports spaCy and scikit-learn once and forks the workers from there; spawn would import them per worker.
+    context: BaseContext
+    if "forkserver" in get_all_start_methods():
+        context = get_context("forkserver")
+        context.set_forkserver_preload(["webcare_nlp.batch.chunks"])
+    else:  # pragma: no cover - Windows
+        context = get_context("spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker, initargs=(settings,))
 
 
 def score_file(
