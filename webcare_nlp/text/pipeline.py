@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from operator import itemgetter
+from typing import Any, cast
 
 from spacy.attrs import ORTH
 from spacy.tokens import Doc
@@ -112,16 +113,19 @@ class TextPipeline:
         doc: Any, spacy_lang: str, text: str, masked: str, lang: str, entities: list[Entity]
     ) -> ProcessedText:
         orths = doc.to_array(ORTH).tolist()
-        entries = list(map(_token_forms(spacy_lang).get, orths))
-        if None in entries:
-            entries = [entry or _token_form(spacy_lang, orth) for entry, orth in zip(entries, orths, strict=True)]
-        kinds, tokens, lemmas = zip(*entries, strict=True) if entries else ((), (), ())
+        found = list(map(_token_forms(spacy_lang).get, orths))
+        entries: list[tuple[int, str, str]] = (
+            [entry or _token_form(spacy_lang, orth) for entry, orth in zip(found, orths, strict=True)]
+            if None in found
+            else cast(list[tuple[int, str, str]], found)
+        )
+        kinds = list(map(_KIND, entries))
         return ProcessedText(
             text=text,
             masked=masked,
             lang=lang,
-            tokens=list(tokens),
-            lemmas=list(lemmas),
+            tokens=list(map(_TOKEN, entries)),
+            lemmas=list(map(_LEMMA, entries)),
             entities=entities,
             n_handles=kinds.count(_HANDLE),
             n_hashtags=kinds.count(_HASHTAG),
@@ -133,6 +137,7 @@ class TextPipeline:
 # What one distinct token becomes: (kind, token, lemma). Keyed by spaCy's orth hash per language,
 # bounded so that memory stays flat on an archive of any size.
 _WORD, _UPPER, _HANDLE, _URL, _HASHTAG, _NUMBER = range(6)
+_KIND, _TOKEN, _LEMMA = itemgetter(0), itemgetter(1), itemgetter(2)
 _FORMS_LIMIT = 300_000
 _FORMS: dict[str, dict[int, tuple[int, str, str]]] = {}
 
