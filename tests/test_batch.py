@@ -114,6 +114,7 @@ def test_csv_and_parquet_give_the_same_labels_as_jsonl(tmp_path, engine):
     reference = score_file(str(tmp_path / "in.jsonl"), str(tmp_path / "ref.jsonl"), engine=engine)
     assert reference.scored == len(GOOD)
     expected = pd.read_json(tmp_path / "ref.jsonl", lines=True, dtype=False)
+    first_suggestions = json.loads((tmp_path / "ref.jsonl").read_text().splitlines()[0])["suggestions"]
     for source in ("in.csv", "in.parquet"):
         for target in ("out.csv", "out.parquet"):
             out = tmp_path / f"{source}.{target}"
@@ -123,7 +124,7 @@ def test_csv_and_parquet_give_the_same_labels_as_jsonl(tmp_path, engine):
             assert "intent_scores" not in got.columns  # formats.md: no score dicts in a table
             assert got["intent"].tolist() == expected["intent"].tolist(), (source, target)
             assert got["reply_expected"].astype(str).tolist() == expected["reply_expected"].astype(str).tolist()
-            assert json.loads(got["suggestions"][0]) == expected["suggestions"][0]
+            assert json.loads(got["suggestions"][0]) == first_suggestions
             assert got["author"][0] == "Sanne"
 
 

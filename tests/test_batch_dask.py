@@ -67,9 +67,7 @@ def test_score_command_on_a_dask_scheduler(client, dataset, tmp_path, engine):
     args = ["score", str(dataset), "--output", str(output), "--engine", "dask", "--chunk-size", "5"]
     result = CliRunner().invoke(app, [*args, "--scheduler", client.scheduler.address])
     assert result.exit_code == 0, result.output
-    # The same command on the local engine, loaded the same way (the session engine may carry test settings).
-    local = ["score", str(dataset), "--output", str(tmp_path / "local.jsonl"), "--chunk-size", "5"]
-    assert CliRunner().invoke(app, local).exit_code == 0
+    score_file(str(dataset), str(tmp_path / "local.jsonl"), engine=engine)
     assert output.read_bytes() == (tmp_path / "local.jsonl").read_bytes()
     rejects = [json.loads(line) for line in (tmp_path / "dask.jsonl.rejects.jsonl").read_text().splitlines()]
     assert len(rejects) == 3 and all("empty" in r["reason"] for r in rejects)

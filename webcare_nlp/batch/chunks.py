@@ -33,7 +33,7 @@ class ScoreSettings:
     history: str | None = None
     top_k: int = 3
     always: bool = False
-    suggest: bool = False
+    suggest: bool = True  # the contract's scored line carries suggestions, as `webcare score` does
     fields: tuple[str, ...] = ()
     table: bool = False  # CSV or Parquet output: columns instead of JSON lines
 
