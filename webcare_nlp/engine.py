@@ -69,8 +69,14 @@ class Engine:
         self._reactive_column = list(models["reactive"].classes_).index(True)
         self._consumer_column = list(models["platform"].classes_).index("consumer")
         # The label models' probabilities in plain NumPy where that gives scikit-learn's own to the bit.
+        # The platform model never saw the platform columns (it predicts them): it leaves them out itself.
         self._predict_proba = {
-            name: fast_predict_proba(models[name], vectorizer.n_features_out_) for name in LABEL_MODELS
+            name: fast_predict_proba(
+                models[name],
+                vectorizer.n_features_out_,
+                ignore=vectorizer.platform_columns_ if name == "platform" else (),
+            )
+            for name in LABEL_MODELS
         }
 
     # -- persistence -------------------------------------------------------------------------------
@@ -207,9 +213,7 @@ class Engine:
         consumer = np.zeros(len(messages))
         if need_platform:
             rows = matrix if len(need_platform) == len(messages) else matrix[need_platform]
-            consumer[need_platform] = predict["platform"](self.vectorizer.without_platform(rows))[
-                :, self._consumer_column
-            ]
+            consumer[need_platform] = predict["platform"](rows)[:, self._consumer_column]
         consumer_probabilities = consumer.tolist()
         # Whole-batch argmax and lists: NumPy per row and per value is the slow part of a small result.
         best = {name: p.argmax(axis=1).tolist() for name, p in probabilities.items()}

@@ -20,6 +20,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from webcare_nlp.rank.library import PLACEHOLDER, Article, Library, Template
+from webcare_nlp.rank.products import dense_product
 from webcare_nlp.text.normalize import fold_diacritics
 from webcare_nlp.text.pipeline import build_nlp
 
@@ -183,7 +184,7 @@ class LibraryIndex:
         idf = self.word_vectorizer.idf_
         vocabulary = self.word_vectorizer.vocabulary_
         self._idf = {term: float(idf[i]) for term, i in vocabulary.items() if " " not in term}
-        self._cache: dict[tuple[Any, ...], np.ndarray] = {}
+        self._cache: dict[tuple[Any, ...], Any] = {}  # per label set, company, language or channel
         self._fast_word, self._fast_char = FastTfidf(self.word_vectorizer), FastTfidf(self.char_vectorizer)
         # Transposed once here: a CSR product with a transposed matrix would convert it on every call.
         self._t: dict[Any, sparse.csr_matrix] = {
@@ -252,8 +253,11 @@ class LibraryIndex:
     # -- per message -------------------------------------------------------------------------------
     def allowed(self, kind: str, company: str | None) -> np.ndarray:
         """Indices of the candidates a message of `company` may get: its own and the company-less."""
-        companies = self._companies[kind]
-        return np.flatnonzero((companies == "") | (companies == (company or "")))
+        key = ("allowed", kind, company or "")
+        if key not in self._cache:
+            companies = self._companies[kind]
+            self._cache[key] = np.flatnonzero((companies == "") | (companies == (company or "")))
+        return self._cache[key]
 
     def vectorize(self, texts: Sequence[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
         """Word and character TF-IDF rows of message texts."""
@@ -271,16 +275,18 @@ class LibraryIndex:
             return []
         word, char = vectors if vectors is not None else self.vectorize([q.text for q in queries])
         neighbour_weights, history_similarity = self._neighbours(word, char, [q.company for q in queries])
-        has_history = np.asarray((neighbour_weights > 0).sum(axis=1)).ravel() > 0
+        # Every message has the same number of neighbour slots (weak ones hold 0), so rows are a reshape.
+        slots = neighbour_weights.data.reshape(len(queries), -1)
+        has_history = (slots > 0).any(axis=1)
+        totals = slots.sum(axis=1)
         results: list[dict[str, Candidates]] = [{} for _ in queries]
         for kind in KINDS:
             if not self.items[kind]:
                 continue
-            word_sim = (word @ self._t[("word", kind)]).toarray()
-            char_sim = (char @ self._t[("char", kind)]).toarray()
-            title_sim = (word @ self._t[("title", kind)]).toarray()
-            votes = (neighbour_weights @ self._votes[kind]).toarray()
-            totals = np.asarray(neighbour_weights.sum(axis=1)).ravel()
+            word_sim = dense_product(word, self._t[("word", kind)])
+            char_sim = dense_product(char, self._t[("char", kind)])
+            title_sim = dense_product(word, self._t[("title", kind)])
+            votes = dense_product(neighbour_weights, self._votes[kind])
             # What agents sent for similar past messages, smoothed towards what they send most for the
             # company: with close neighbours the votes decide, with none the company's habits do.
             prior = self._usage_share(kind, queries)
@@ -319,38 +325,50 @@ class LibraryIndex:
         n_history = self._history_word.shape[0]
         if n_history == 0:
             return sparse.csr_matrix((word.shape[0], 0)), np.zeros((word.shape[0], 0))
-        similarity = 0.5 * (word @ self._t["history_word"]).toarray() + 0.5 * (char @ self._t["history_char"]).toarray()
+        similarity = 0.5 * dense_product(word, self._t["history_word"]) + 0.5 * dense_product(
+            char, self._t["history_char"]
+        )
         voting = similarity.copy()
         for m, company in enumerate(companies):
             if company and company in self._history_companies:
-                voting[m, self._history_company != company] = 0.0
+                voting[m, self._others_history(company)] = 0.0
         k = min(self.neighbours, n_history)
         top = np.argpartition(-voting, k - 1, axis=1)[:, :k]
         values = np.take_along_axis(voting, top, axis=1)
         # Weak matches are noise: a neighbour must share real content to vote.
         values[values < 0.15] = 0.0
-        rows = np.repeat(np.arange(word.shape[0]), k)
-        nearest = sparse.csr_matrix((values.ravel(), (rows, top.ravel())), shape=(word.shape[0], n_history))
+        order = np.argsort(top, axis=1)  # CSR rows in column order, as scipy would store them
+        top, values = np.take_along_axis(top, order, axis=1), np.take_along_axis(values, order, axis=1)
+        indptr = np.arange(0, word.shape[0] * k + 1, k)
+        nearest = sparse.csr_matrix((values.ravel(), top.ravel(), indptr), shape=(word.shape[0], n_history))
         return nearest, similarity
+
+    def _others_history(self, company: str) -> np.ndarray:
+        key = ("others", company)
+        if key not in self._cache:
+            self._cache[key] = self._history_company != company
+        return self._cache[key]
 
     def _usage_share(self, kind: str, queries: Sequence[Query]) -> np.ndarray:
         """Share of the company's (else all) sent items that were each candidate."""
-        out = np.zeros((len(queries), len(self.items[kind])))
-        for m, query in enumerate(queries):
-            usage = self._company_usage[kind].get(query.company or "", self.usage[kind])
-            if usage.sum() > 0:
-                out[m] = usage / usage.sum()
-        return out
+        return np.array([self._per_company(kind, query.company)[0] for query in queries]).reshape(len(queries), -1)
 
     def _popularity(self, kind: str, queries: Sequence[Query]) -> np.ndarray:
         """How often each candidate was sent before, scaled to [0, 1]: within the message's company
         when it has a history, else over the whole history."""
-        out = np.zeros((len(queries), len(self.items[kind])))
-        for m, query in enumerate(queries):
-            usage = self._company_usage[kind].get(query.company or "", self.usage[kind])
-            if usage.max() > 0:
-                out[m] = np.log1p(usage) / math.log1p(usage.max())
-        return out
+        return np.array([self._per_company(kind, query.company)[1] for query in queries]).reshape(len(queries), -1)
+
+    def _per_company(self, kind: str, company: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """(usage share, popularity) of every candidate for a message of `company`; cached."""
+        key = ("usage", kind, company or "")
+        if key not in self._cache:
+            usage = self._company_usage[kind].get(company or "", self.usage[kind])
+            share, popularity = np.zeros(len(usage)), np.zeros(len(usage))
+            if usage.sum() > 0:
+                share = usage / usage.sum()
+                popularity = np.log1p(usage) / math.log1p(usage.max())
+            self._cache[key] = (share, popularity)
+        return self._cache[key]
 
     def _label_fit(
         self, kind: str, queries: Sequence[Query], profile: dict[str, dict[str, float]]
@@ -395,24 +413,27 @@ class LibraryIndex:
 
     def _lang_match(self, kind: str, queries: Sequence[Query]) -> np.ndarray:
         """+1 same language, -1 another, 0 when either is unknown."""
-        langs = np.array([item.lang or "" for item in self.items[kind]], dtype=object)
-        out = np.zeros((len(queries), len(langs)))
-        for m, query in enumerate(queries):
-            if query.lang:
-                out[m] = np.where(langs == "", 0.0, np.where(langs == query.lang, 1.0, -1.0))
-        return out
+        return np.array([self._cached_row(kind, "lang", query.lang) for query in queries]).reshape(len(queries), -1)
 
     def _channel_fit(self, kind: str, queries: Sequence[Query]) -> np.ndarray:
         """+1 the candidate names the message's channel, -1 it names others only, 0 unknown."""
-        items = self.items[kind]
-        out = np.zeros((len(queries), len(items)))
-        channels = [getattr(item, "channels", ()) for item in items]
-        if not any(channels):
-            return out
-        for m, query in enumerate(queries):
-            if query.channel:
-                out[m] = [0.0 if not c else (1.0 if query.channel in c else -1.0) for c in channels]
-        return out
+        rows = [self._cached_row(kind, "channel", query.channel) for query in queries]
+        return np.array(rows).reshape(len(queries), -1)
+
+    def _cached_row(self, kind: str, field: str, value: str | None) -> np.ndarray:
+        """+1/-1/0 per candidate for one language or channel, computed once per value."""
+        key = (field, kind, value or "")
+        if key not in self._cache:
+            items = self.items[kind]
+            row = np.zeros(len(items))
+            if value and field == "lang":
+                langs = np.array([item.lang or "" for item in items], dtype=object)
+                row = np.where(langs == "", 0.0, np.where(langs == value, 1.0, -1.0))
+            elif value:
+                channels = [getattr(item, "channels", ()) for item in items]
+                row = np.array([0.0 if not c else (1.0 if value in c else -1.0) for c in channels])
+            self._cache[key] = row
+        return self._cache[key]
 
     def _max_vote(self, kind: str, weights: sparse.csr_matrix) -> np.ndarray:
         """Per message and candidate, the highest similarity among the neighbours that got the candidate."""
@@ -427,9 +448,9 @@ class LibraryIndex:
         return out
 
     # -- explanations ------------------------------------------------------------------------------
-    def shared_terms(self, kind: str, index: int, text: str, *, limit: int = 3) -> list[str]:
-        """The rarest words the message and the candidate share."""
-        shared = set(lemmas(text)) & self._lemma_sets[kind][index]
+    def shared_terms(self, kind: str, index: int, words: set[str], *, limit: int = 3) -> list[str]:
+        """The rarest words the message (its `lemmas`) and the candidate share."""
+        shared = words & self._lemma_sets[kind][index]
         return sorted(shared, key=lambda term: (-self._idf.get(term, 0.0), term))[:limit]
 
     def similar_history(self, kind: str, index: int, history_similarity: np.ndarray) -> list[tuple[str, float]]:
@@ -444,8 +465,18 @@ class LibraryIndex:
 
     def near_duplicates(self, kind: str, indices: Sequence[int]) -> np.ndarray:
         """Character similarity between candidates' documents, as a square matrix (for diversity)."""
-        rows = self._char[kind][list(indices)]
-        return np.asarray((rows @ rows.T).toarray())
+        # Dense over the union of their n-grams only: a dozen short rows, no scipy product.
+        matrix = self._char[kind]
+        parts = [slice(matrix.indptr[i], matrix.indptr[i + 1]) for i in indices]
+        if not parts:
+            return np.zeros((0, 0))
+        columns = np.concatenate([matrix.indices[p] for p in parts])
+        union, position = np.unique(columns, return_inverse=True)
+        dense = np.zeros((len(parts), len(union)))
+        dense[np.repeat(np.arange(len(parts)), [p.stop - p.start for p in parts]), position] = np.concatenate(
+            [matrix.data[p] for p in parts]
+        )
+        return dense @ dense.T
 
 
 def _transform(vectorizer: TfidfVectorizer, texts: list[str]) -> sparse.csr_matrix:

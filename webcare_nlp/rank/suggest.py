@@ -9,11 +9,13 @@ from typing import Any
 import numpy as np
 
 from webcare_nlp.rank.fill import fill_template
-from webcare_nlp.rank.index import Candidates, LibraryIndex, Query
+from webcare_nlp.rank.index import Candidates, LibraryIndex, Query, lemmas
 from webcare_nlp.rank.library import Article, Library, Template
 from webcare_nlp.rank.ranker import RankerSet
 from webcare_nlp.text.pii import find_entities, mask
 
+# What the reasons draw on: the message's lemmas and its similarity to every past message.
+Evidence = tuple[set[str], np.ndarray]
 # Two templates this alike (character n-gram cosine) are one suggestion for the agent.
 NEAR_DUPLICATE = 0.8
 
@@ -55,6 +57,7 @@ class Suggester:
         for request, candidates in zip(requests, candidate_sets, strict=True):
             picked: list[dict[str, Any]] = []
             best_article = None
+            words = set(lemmas(request.query.text))  # for the reasons: once per message, not per suggestion
             for kind in ("article", "template"):
                 if kind not in candidates or kind not in self.rankers.rankers:
                     continue
@@ -63,7 +66,8 @@ class Suggester:
                 if kind == "article" and chosen:
                     best_article = self.library.articles[chosen[0][0]].url
                 picked.extend(
-                    self._render(kind, i, score, request, best_article, history_similarity) for i, score in chosen
+                    self._render(kind, i, score, request, best_article, (words, history_similarity))
+                    for i, score in chosen
                 )
             # Templates first: they are the reply; articles are links to put in it.
             out.append(sorted(picked, key=lambda s: (s["kind"] != "template", -s["score"])))
@@ -90,10 +94,10 @@ class Suggester:
         return chosen
 
     def _render(
-        self, kind: str, index: int, score: float, request: Request, link: str | None, history_similarity: Any
+        self, kind: str, index: int, score: float, request: Request, link: str | None, evidence: Evidence
     ) -> dict[str, Any]:
         item: Template | Article = self.index.items[kind][index]
-        why = self._why(kind, index, item, request, history_similarity)
+        why = self._why(kind, index, item, request, evidence)
         if isinstance(item, Template):
             filled = fill_template(
                 item.text,
@@ -120,11 +124,12 @@ class Suggester:
             "why": why,
         }
 
-    def _why(self, kind: str, index: int, item: Template | Article, request: Request, history_similarity: Any) -> str:
+    def _why(self, kind: str, index: int, item: Template | Article, request: Request, evidence: Evidence) -> str:
+        words, history_similarity = evidence
         reasons = []
         if isinstance(item, Template) and request.intent and request.intent in item.intents:
             reasons.append(f"fits intent {request.intent}")
-        terms = self.index.shared_terms(kind, index, request.query.text)
+        terms = self.index.shared_terms(kind, index, words)
         if terms:
             reasons.append("shares " + ", ".join(terms))
         similar = self.index.similar_history(kind, index, history_similarity)
