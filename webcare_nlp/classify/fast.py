@@ -57,7 +57,9 @@ def _calibrated_linear(model: CalibratedClassifierCV, ignore: np.ndarray) -> Pre
     return predict_proba
 
 
-def fast_predict_proba(model: Any, n_features: int, *, seed: int = 0, ignore: Sequence[int] = ()) -> Predict:
+def fast_predict_proba(
+    model: Any, n_features: int, *, seed: int = 0, ignore: Sequence[int] | np.ndarray = ()
+) -> Predict:
     """The fastest `predict_proba` of `model` that agrees with its own on a random sparse probe.
 
     `ignore` names input columns the model was trained without (they were zeroed): the returned function
