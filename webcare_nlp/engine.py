@@ -18,6 +18,7 @@ from webcare_nlp.rank.index import Query
 from webcare_nlp.rank.library import Library
 from webcare_nlp.rank.ranker import RankerSet
 from webcare_nlp.rank.suggest import Request, Suggester
+from webcare_nlp.rank.tuning import MIN_OWN_HISTORY, adapt_rankers
 from webcare_nlp.text.pipeline import TextPipeline
 from webcare_nlp.topics.model import TopicModel
 
@@ -52,6 +53,7 @@ class Engine:
         feedback_db: str | Path | None = None,
         agent_initials: str = "",
         topic_model: TopicModel | None = None,
+        adapt: bool = True,
     ) -> None:
         self.text_pipeline = text_pipeline
         self.vectorizer = vectorizer
@@ -63,6 +65,7 @@ class Engine:
         self.feedback_db = feedback_db
         self.agent_initials = agent_initials
         self.topic_model = topic_model
+        self.adapt = adapt
         self._suggester: Suggester | None = None
         # Class names and columns are looked up once here, not for every message.
         self._classes = {name: [str(c) for c in models[name].classes_] for name in ("intent", "sentiment")}
@@ -98,6 +101,7 @@ class Engine:
         library: Library | None = None,
         feedback_db: str | Path | None = None,
         agent_initials: str = "",
+        adapt: bool = True,
     ) -> Engine:
         """Load a verified model folder (default: the current model under models/).
 
@@ -106,6 +110,7 @@ class Engine:
             library: the templates, articles and history to suggest from (default: `training_data/`'s).
             feedback_db: an SQLite feedback store whose used and rejected suggestions join the history.
             agent_initials: the signature filled into `{initialen}`.
+            adapt: let a given library's own history re-weight the ranker (see `rank.tuning.adapt_rankers`).
         """
         directory = persist.resolve_model_dir(model)
         components, manifest = persist.load_artefact(directory)
@@ -121,6 +126,7 @@ class Engine:
             feedback_db=feedback_db,
             agent_initials=agent_initials,
             topic_model=components.get("topic_model"),
+            adapt=adapt,
         )
 
     # -- suggestions -------------------------------------------------------------------------------
@@ -135,8 +141,30 @@ class Engine:
                 from webcare_nlp.rank.feedback import FeedbackStore
 
                 library = library.with_history(FeedbackStore(self.feedback_db).history(), source=str(self.feedback_db))
-            self._suggester = Suggester(library, self.rankers, initials=self.agent_initials)
+            rankers = self.rankers
+            if self.adapt and self.library is not None and len(library.history) >= MIN_OWN_HISTORY:
+                # A team's own library with a history of its own: what its agents sent re-weights the
+                # ranker (cross-validated on that history; the shipped weights stay when they rank it better).
+                rankers = adapt_rankers(library, self.history_queries(library), self.rankers)
+            self._suggester = Suggester(library, rankers, initials=self.agent_initials)
         return self._suggester
+
+    def history_queries(self, library: Library) -> list[Query]:
+        """What the label models say of each past message in `library.history`, in order (for ranking)."""
+        messages = [
+            schema.check_message({"text": entry.text, "company": entry.company}, default_id=entry.id)
+            for entry in library.history
+        ]
+        return [
+            Query(
+                text=result["masked_text"],
+                company=message.get("company"),
+                lang=result["lang"],
+                intent_scores=result["intent_scores"],
+                sentiment_scores=result["sentiment_scores"],
+            )
+            for message, result in zip(messages, self.analyze_many(messages), strict=True)
+        ]
 
     def suggest(
         self, text: str, *, top_k: int = 3, always: bool = False, abstain: bool = True, **fields: Any

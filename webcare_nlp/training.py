@@ -28,7 +28,6 @@ from webcare_nlp.dataset import TRAINING_DATA, Sources, data_hash, load_labelled
 from webcare_nlp.engine import LABEL_MODELS, Engine
 from webcare_nlp.errors import InputError
 from webcare_nlp.features.vectorize import MessageVectorizer, Observation
-from webcare_nlp.rank.index import Query
 from webcare_nlp.rank.library import Library
 from webcare_nlp.rank.ranker import RankerSet
 from webcare_nlp.rank.tuning import fit_rankers
@@ -257,20 +256,7 @@ def fit_ranking(
         library = library.with_history(history, source="feedback")
     if not library.history:
         raise InputError("The reply history is empty, so the suggestion ranker cannot learn; set rank_folds = 0.")
-    messages = [
-        schema.check_message({"text": entry.text, "company": entry.company}, default_id=entry.id)
-        for entry in library.history
-    ]
-    queries = [
-        Query(
-            text=result["masked_text"],
-            company=message.get("company"),
-            lang=result["lang"],
-            intent_scores=result["intent_scores"],
-            sentiment_scores=result["sentiment_scores"],
-        )
-        for message, result in zip(messages, engine.analyze_many(messages), strict=True)
-    ]
+    queries = engine.history_queries(library)
     folds = min(config.rank_folds, len(library.history))
     return fit_rankers(library, queries, labelled=records, folds=folds, seed=config.seed)
 

@@ -10,7 +10,8 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -32,6 +33,7 @@ FEATURES = (
     "title_sim",
     "history_vote",
     "history_max",
+    "history_profile",
     "popularity",
     "same_company",
     "lang_match",
@@ -78,14 +80,53 @@ def lemmas(text: str) -> list[str]:
     return out
 
 
+# Within `shared_analysis()`: each text's terms, computed once for all the indexes built meanwhile.
+_MEMO: dict[tuple[str, str], list[str]] | None = None
+
+
+@contextmanager
+def shared_analysis() -> Iterator[None]:
+    """Analyse each text once for every index built inside (cross-validation builds one per fold)."""
+    global _MEMO
+    _MEMO = {}
+    try:
+        yield
+    finally:
+        _MEMO = None
+
+
 def _word_terms(text: str) -> list[str]:
     """Lemmas and lemma bigrams."""
+    if _MEMO is not None:
+        key = ("word", text)
+        if key not in _MEMO:
+            _MEMO[key] = _word_terms_of(text)
+        return _MEMO[key]
+    return _word_terms_of(text)
+
+
+def _word_terms_of(text: str) -> list[str]:
     words = lemmas(text)
     return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
 def _char_text(text: str) -> str:
     return fold_diacritics(PLACEHOLDER.sub(" ", _NOISE.sub(" ", text))).lower()
+
+
+@cache
+def _char_wb() -> Any:
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), preprocessor=_char_text).build_analyzer()
+
+
+def _char_grams(text: str) -> list[str]:
+    """scikit-learn's char_wb 3-5-grams of the cleaned text."""
+    if _MEMO is not None:
+        key = ("char", text)
+        if key not in _MEMO:
+            _MEMO[key] = _char_wb()(text)
+        return _MEMO[key]
+    return list(_char_wb()(text))
 
 
 class FastTfidf:
@@ -164,14 +205,9 @@ class LibraryIndex:
             sublinear_tf=True,
             min_df=1,
         ).fit(corpus)
-        self.char_vectorizer = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=(3, 5),
-            sublinear_tf=True,
-            preprocessor=_char_text,
-            min_df=1,
-            dtype=np.float32,
-        ).fit(corpus)
+        self.char_vectorizer = TfidfVectorizer(analyzer=_char_grams, sublinear_tf=True, min_df=1, dtype=np.float32).fit(
+            corpus
+        )
         self._word = {kind: _transform(self.word_vectorizer, texts) for kind, texts in docs.items()}
         self._char = {kind: _transform(self.char_vectorizer, texts) for kind, texts in docs.items()}
         titles = {
@@ -197,6 +233,7 @@ class LibraryIndex:
             "history_char": self._history_char.T.tocsr(),
         }
         self._build_usage()
+        self._build_profiles()
 
     def _build_usage(self) -> None:
         position = {kind: {item.id: i for i, item in enumerate(items)} for kind, items in self.items.items()}
@@ -250,6 +287,17 @@ class LibraryIndex:
             for kind, votes in self._votes.items()
         }
 
+    def _build_profiles(self) -> None:
+        """Per candidate, the normalised centroid of the past messages it was sent for (word and character
+        TF-IDF), transposed for products: what its typical message looks like, when its own text says little."""
+        for kind in KINDS:
+            sent = (self._votes[kind] > 0).astype(np.float64).T.tocsr()  # candidates x history
+            for name, history in (("word", self._history_word), ("char", self._history_char)):
+                centroid = sparse.csr_matrix(sent @ history)
+                norms = np.sqrt(np.asarray(centroid.multiply(centroid).sum(axis=1)).ravel())
+                scale = sparse.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0))
+                self._t[("profile_" + name, kind)] = sparse.csr_matrix(scale @ centroid).T.tocsr()
+
     # -- per message -------------------------------------------------------------------------------
     def allowed(self, kind: str, company: str | None) -> np.ndarray:
         """Indices of the candidates a message of `company` may get: its own and the company-less."""
@@ -292,6 +340,9 @@ class LibraryIndex:
             prior = self._usage_share(kind, queries)
             vote_share = (votes + PRIOR_WEIGHT * prior) / (totals[:, None] + PRIOR_WEIGHT)
             history_max = self._max_vote(kind, neighbour_weights)
+            profile = 0.5 * dense_product(word, self._t[("profile_word", kind)]) + 0.5 * dense_product(
+                char, self._t[("profile_char", kind)]
+            )
             popularity = self._popularity(kind, queries)
             intent_fit, sentiment_fit = self._label_fit(kind, queries, sentiment_profile or {})
             lang_match = self._lang_match(kind, queries)
@@ -307,6 +358,7 @@ class LibraryIndex:
                         title_sim[m, idx],
                         vote_share[m, idx],
                         history_max[m, idx],
+                        profile[m, idx],
                         popularity[m, idx],
                         (self._companies[kind][idx] != "").astype(float),
                         lang_match[m, idx],

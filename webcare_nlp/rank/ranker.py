@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
+from webcare_nlp.errors import ModelError
 from webcare_nlp.rank.index import FEATURES
 
 
@@ -49,13 +50,24 @@ class Ranker(BaseEstimator):
         self.coef_[varying] = model.coef_[0]
         self.intercept_ = float(model.intercept_[0])
         self.n_features_in_ = X.shape[1]
+        self.feature_names_ = FEATURES  # rows are read by name, so a later version may add features
         return self
 
     def score_rows(self, X: np.ndarray) -> np.ndarray:
         """Probability-like scores in [0, 1]."""
         check_is_fitted(self, "coef_")
-        z = np.asarray(X, dtype=float) @ self.coef_ + self.intercept_
+        z = np.asarray(X, dtype=float)[:, self._columns()] @ self.coef_ + self.intercept_
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+    def _columns(self) -> list[int]:
+        names = getattr(self, "feature_names_", None)
+        missing = [name for name in names or ("?",) if name not in FEATURES]
+        if names is None or missing:
+            raise ModelError(
+                "This model's suggestion ranker was trained on other ranking features than this version of "
+                "webcare-nlp computes; retrain it with `webcare train`."
+            )
+        return [FEATURES.index(name) for name in names]
 
     def threshold_for(self, features: np.ndarray) -> float:
         """The abstention bar for one message's candidate rows (lower when no past message is similar)."""
@@ -64,7 +76,7 @@ class Ranker(BaseEstimator):
 
     def weights(self) -> dict[str, float]:
         check_is_fitted(self, "coef_")
-        return {name: round(float(w), 3) for name, w in zip(FEATURES, self.coef_, strict=False)}
+        return {name: round(float(w), 3) for name, w in zip(self.feature_names_, self.coef_, strict=True)}
 
 
 @dataclass

@@ -6,6 +6,7 @@ and with none (as for a team's brand-new library), so the weights and the thresh
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -13,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from webcare_nlp.rank.index import FEATURES, KINDS, LibraryIndex, Query
+from webcare_nlp.rank.index import FEATURES, KINDS, LibraryIndex, Query, shared_analysis
 from webcare_nlp.rank.library import Article, Library, url_words
 from webcare_nlp.rank.metrics import hit_at_k, mean_reciprocal_rank
 from webcare_nlp.rank.ranker import Ranker, RankerSet
@@ -33,10 +34,34 @@ def sentiment_profile(messages: Sequence[dict[str, Any]]) -> dict[str, dict[str,
     }
 
 
+ALL_REGIMES = ("history", "no_history", "bare_links")
+# Past messages with a sent item of a kind before a team's own weights are worth fitting.
+MIN_OWN_HISTORY = 50
+
+
 def _rows(
-    library: Library, queries: Sequence[Query], profile: dict[str, dict[str, float]], *, folds: int, seed: int
+    library: Library,
+    queries: Sequence[Query],
+    profile: dict[str, dict[str, float]],
+    *,
+    folds: int,
+    seed: int,
+    regimes: Sequence[str] = ALL_REGIMES,
 ) -> dict[str, list[dict[str, Any]]]:
     """Out-of-fold candidate rows per kind: one group per (message, regime) with its gold mask."""
+    with shared_analysis():
+        return _rows_of(library, queries, profile, folds=folds, seed=seed, regimes=regimes)
+
+
+def _rows_of(
+    library: Library,
+    queries: Sequence[Query],
+    profile: dict[str, dict[str, float]],
+    *,
+    folds: int,
+    seed: int,
+    regimes: Sequence[str],
+) -> dict[str, list[dict[str, Any]]]:
     order = np.random.default_rng(seed).permutation(len(library.history))
     fold_of = np.empty(len(order), dtype=int)
     fold_of[order] = np.arange(len(order)) % folds
@@ -47,13 +72,16 @@ def _rows(
         # Three situations a team's library can be in: with a history, brand new (no history), and
         # a knowledge base exported as bare links (title from the url), where text says little and
         # what agents sent before must carry the ranking.
-        bare = [Article(url=a.url, title=url_words(a.url), company=a.company, lang=a.lang) for a in library.articles]
-        variants = {
-            "history": replace(library, history=rest, warnings=[]),
-            "no_history": replace(library, history=[], warnings=[]),
-            "bare_links": replace(library, history=rest, articles=bare, warnings=[]),
-        }
-        for regime, variant in variants.items():
+        for regime in regimes:
+            if regime == "history":
+                variant = replace(library, history=rest, warnings=[])
+            elif regime == "no_history":
+                variant = replace(library, history=[], warnings=[])
+            else:
+                bare = [
+                    Article(url=a.url, title=url_words(a.url), company=a.company, lang=a.lang) for a in library.articles
+                ]
+                variant = replace(library, history=rest, articles=bare, warnings=[])
             index = LibraryIndex(variant)
             candidate_sets = index.features([queries[int(i)] for i in test], sentiment_profile=profile)
             for i, candidates in zip(test, candidate_sets, strict=True):
@@ -188,3 +216,47 @@ def fit_rankers(
         rankers[kind] = ranker
         report["kinds"][kind] = kind_report
     return RankerSet(rankers=rankers, sentiment_profile=profile, report=report)
+
+
+def adapt_rankers(
+    library: Library, queries: Sequence[Query], shipped: RankerSet, *, folds: int = 5, seed: int = 0
+) -> RankerSet:
+    """The shipped rankers, re-weighted on a team's own reply history where that ranks it better.
+
+    Each kind with at least MIN_OWN_HISTORY past messages is ranked out of fold (every fold against an
+    index built without it) by the shipped weights and by weights fitted on the other folds. The better
+    by MRR is kept, and its abstention threshold is set from the same held-out ranking, so the bar fits
+    this library's size and score scale. Only `library.history` is used: nothing of the messages that
+    will be ranked later.
+
+    Args:
+        library: the team's templates, articles and history (the gold is each past message's `used`).
+        queries: what the label models say of each history message, in history order.
+        shipped: the rankers that came with the model.
+        folds: cross-validation folds over the history.
+        seed: the seed of the fold split and the solver.
+    """
+    groups = _rows(library, queries, shipped.sentiment_profile, folds=folds, seed=seed, regimes=("history",))
+    rankers = dict(shipped.rankers)
+    report: dict[str, Any] = {"folds": folds, "history_messages": len(library.history), "kinds": {}}
+    for kind, kind_groups in groups.items():
+        if kind not in shipped.rankers or len(kind_groups) < MIN_OWN_HISTORY:
+            continue
+        options = {"shipped": [shipped.rankers[kind].score_rows(g["X"]) for g in kind_groups]}
+        options.update({f"own C={C}": _out_of_fold(kind_groups, C, folds, seed) for C in C_GRID})
+        measured = {name: _metrics(kind_groups, scores) for name, scores in options.items()}
+        best = max(options, key=lambda name: (measured[name]["mrr"], name == "shipped"))
+        ranked = _ranked(kind_groups, options[best])
+        hits = np.array([bool(set(r[:3]) & g["gold"]) for r, g in zip(ranked, kind_groups, strict=True)], dtype=float)
+        threshold = abstention_threshold(np.array([s.max() for s in options[best]]), hits)
+        if best == "shipped":
+            ranker = copy.copy(shipped.rankers[kind])
+        else:
+            ranker = _fit(kind_groups, float(best.split("=")[1]), seed)
+        rankers[kind] = ranker.set_params(threshold=threshold, cold_threshold=threshold)
+        report["kinds"][kind] = {
+            "chosen": best,
+            "threshold": round(threshold, 4),
+            **{k: v for k, v in measured.items()},
+        }
+    return RankerSet(rankers=rankers, sentiment_profile=shipped.sentiment_profile, report=report)

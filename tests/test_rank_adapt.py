@@ -1,0 +1,91 @@
+"""Ranking internals added for speed and for teams' own histories: dense products, history profiles,
+re-weighting on a team's history, and rankers that name their features."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from webcare_nlp.engine import Engine
+from webcare_nlp.errors import ModelError
+from webcare_nlp.rank.index import FEATURES, LibraryIndex, Query
+from webcare_nlp.rank.library import Library
+from webcare_nlp.rank.products import dense_product
+from webcare_nlp.rank.ranker import Ranker
+from webcare_nlp.rank.tuning import MIN_OWN_HISTORY
+
+
+@pytest.mark.parametrize("rows", [1, 3, 40])
+def test_dense_product_equals_scipy(rows: int) -> None:
+    a = sparse.random(rows, 50, density=0.2, format="csr", random_state=rows)
+    b = sparse.random(50, 30, density=0.2, format="csr", random_state=rows + 1)
+    assert np.allclose(dense_product(a, b), (a @ b).toarray())
+    # A row scores the same alone as inside a batch.
+    assert np.array_equal(dense_product(a[-1:], b)[0], dense_product(a, b)[-1])
+
+
+def test_a_message_like_those_an_article_was_sent_for_matches_its_profile() -> None:
+    library = Library.from_records(
+        articles=[
+            {"url": "https://x.nl/a", "title": "pagina a"},
+            {"url": "https://x.nl/b", "title": "pagina b"},
+        ],
+        history=[
+            {"text": "mijn wachtwoord werkt niet meer", "used": ["https://x.nl/a"]},
+            {"text": "wachtwoord vergeten, hoe reset ik dat", "used": ["https://x.nl/a"]},
+            {"text": "factuur klopt niet, te veel betaald", "used": ["https://x.nl/b"]},
+        ],
+    )
+    index = LibraryIndex(library)
+    rows = index.features([Query(text="ik ben mijn wachtwoord kwijt")])[0]["article"]
+    profile = rows.features[:, FEATURES.index("history_profile")]
+    assert profile[0] > 0.3 > 0.05 > profile[1]
+
+
+def test_a_ranker_from_another_feature_set_asks_for_a_retrain() -> None:
+    ranker = Ranker().fit(np.random.default_rng(0).random((20, len(FEATURES))), np.arange(20) % 2)
+    assert ranker.score_rows(np.zeros((2, len(FEATURES)))).shape == (2,)
+    ranker.feature_names_ = (*FEATURES[:-1], "a_feature_this_version_lacks")
+    with pytest.raises(ModelError, match="retrain"):
+        ranker.score_rows(np.zeros((2, len(FEATURES))))
+
+
+def _team_library(n: int) -> Library:
+    """Two look-alike articles told apart only by what agents sent: text alone cannot rank them."""
+    topics = [
+        ("mijn pakket is nog niet bezorgd", "https://t.nl/pakket"),
+        ("ik wil mijn abonnement opzeggen", "https://t.nl/opzeggen"),
+    ]
+    history = []
+    for i in range(n):
+        text, url = topics[i % 2]
+        history.append({"id": f"h{i}", "text": f"{text} ({i})", "company": "team", "used": [url]})
+    articles = [
+        {"url": "https://t.nl/pakket", "title": "Algemene hulp", "company": "team"},
+        {"url": "https://t.nl/opzeggen", "title": "Algemene hulp", "company": "team"},
+    ]
+    return Library.from_records(articles=articles, history=history)
+
+
+def test_a_team_history_reweights_the_ranker_and_sets_its_threshold(tiny_model: Path) -> None:
+    engine = Engine.load(tiny_model, library=_team_library(MIN_OWN_HISTORY + 10))
+    report = engine.suggester.rankers.report["kinds"]["article"]
+    assert report["chosen"] in {"shipped"} | {f"own C={c}" for c in (0.1, 1.0, 10.0)}
+    assert report[report["chosen"]]["hit@1"] >= report["shipped"]["hit@1"]
+    assert engine.suggester.rankers.rankers["article"].threshold == pytest.approx(report["threshold"], abs=1e-4)
+    result = engine.suggest("pakket niet bezorgd", company="team", always=True, abstain=False)
+    articles = [s["id"] for s in result["suggestions"] if s["kind"] == "article"]
+    assert articles[0] == "https://t.nl/pakket"
+
+
+def test_a_short_history_or_adapt_false_keeps_the_shipped_ranker(tiny_model: Path) -> None:
+    shipped = Engine.load(tiny_model).rankers
+    short = Engine.load(tiny_model, library=_team_library(MIN_OWN_HISTORY - 10))
+    assert short.suggester.rankers.rankers["article"] is shipped.rankers["article"] or (
+        short.suggester.rankers.report == shipped.report
+    )
+    off = Engine.load(tiny_model, library=_team_library(MIN_OWN_HISTORY + 10), adapt=False)
+    assert off.suggester.rankers.report == off.rankers.report
