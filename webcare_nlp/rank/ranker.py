@@ -50,19 +50,22 @@ class Ranker(BaseEstimator):
         self.coef_[varying] = model.coef_[0]
         self.intercept_ = float(model.intercept_[0])
         self.n_features_in_ = X.shape[1]
-        self.feature_names_ = FEATURES  # rows are read by name, so a later version may add features
+        # Rows of index.FEATURES are read by name, so that a later version may add features.
+        self.feature_names_ = FEATURES if X.shape[1] == len(FEATURES) else _positional(X.shape[1])
         return self
 
     def score_rows(self, X: np.ndarray) -> np.ndarray:
         """Probability-like scores in [0, 1]."""
         check_is_fitted(self, "coef_")
-        z = np.asarray(X, dtype=float)[:, self._columns()] @ self.coef_ + self.intercept_
+        X = np.asarray(X, dtype=float)
+        z = X[:, self._columns(X.shape[1])] @ self.coef_ + self.intercept_
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
-    def _columns(self) -> list[int]:
+    def _columns(self, width: int) -> list[int]:
         names = getattr(self, "feature_names_", None)
-        missing = [name for name in names or ("?",) if name not in FEATURES]
-        if names is None or missing:
+        if names is not None and names == _positional(width):
+            return list(range(width))
+        if names is None or any(name not in FEATURES for name in names) or width != len(FEATURES):
             raise ModelError(
                 "This model's suggestion ranker was trained on other ranking features than this version of "
                 "webcare-nlp computes; retrain it with `webcare train`."
@@ -77,6 +80,10 @@ class Ranker(BaseEstimator):
     def weights(self) -> dict[str, float]:
         check_is_fitted(self, "coef_")
         return {name: round(float(w), 3) for name, w in zip(self.feature_names_, self.coef_, strict=True)}
+
+
+def _positional(width: int) -> tuple[str, ...]:
+    return tuple(f"x{i}" for i in range(width))
 
 
 @dataclass
