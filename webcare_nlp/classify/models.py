@@ -64,7 +64,7 @@ def model_families(random_state: int) -> dict[str, ModelFamily]:
         "sgd": ModelFamily(
             "sgd",
             SGDClassifier(
-                loss="modified_huber", class_weight="balanced", random_state=random_state, max_iter=200, tol=1e-4
+                loss="modified_huber", class_weight="balanced", random_state=random_state, max_iter=200, tol=1e-3
             ),
             {"alpha": [1e-5, 3e-5, 1e-4]},
         ),
