@@ -10,7 +10,7 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
+from webcare_nlp.features.fast_tfidf import WordRows, char_wb_counts
 from webcare_nlp.rank.library import PLACEHOLDER, Article, Library, Template
 from webcare_nlp.rank.products import dense_product
 from webcare_nlp.text.normalize import fold_diacritics
@@ -41,6 +43,7 @@ FEATURES = (
     "has_history",
 )
 KINDS = ("template", "article")
+PAIR_CACHE_LIMIT = 100_000  # remembered candidate pairs of `LibraryIndex.similarity`; memory stays flat
 # How many past messages' worth of evidence the company's overall habits count for in the history vote.
 PRIOR_WEIGHT = 1.0
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -132,16 +135,28 @@ def _char_grams(text: str) -> list[str]:
 class FastTfidf:
     """A fitted TfidfVectorizer's transform without scikit-learn's per-call checks (short texts, low latency).
 
-    Gives the same vectors as `vectorizer.transform` for `sublinear_tf=True, norm="l2"`.
+    Gives the same vectors as `vectorizer.transform` for `sublinear_tf=True, norm="l2"`. With `clean`, the
+    vectoriser's analyzer makes char_wb n-grams of `clean(text)`: each word's n-grams are then looked up
+    once and remembered (`char_wb_counts`), instead of once per message.
     """
 
-    def __init__(self, vectorizer: TfidfVectorizer) -> None:
+    def __init__(self, vectorizer: TfidfVectorizer, *, clean: Callable[[str], str] | None = None) -> None:
+        self.vectorizer = vectorizer
         self.analyze = vectorizer.build_analyzer()
         self.vocabulary = vectorizer.vocabulary_
         self.idf = vectorizer.idf_.astype(np.float64)
         self.size = len(self.vocabulary)
+        self.clean = clean
+        self._word_rows: WordRows = {}
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        if self.clean is not None:
+            counts = char_wb_counts(self.vectorizer, [self.clean(text) for text in texts], self._word_rows)
+            matrix = sparse.csr_matrix(counts, dtype=np.float64)
+            matrix.sort_indices()
+            matrix.data = (1.0 + np.log(matrix.data)) * self.idf[matrix.indices]
+            inplace_csr_row_normalize_l2(matrix)
+            return matrix
         indptr, indices, values = [0], [], []
         for text in texts:
             counts = Counter(j for j in map(self.vocabulary.get, self.analyze(text)) if j is not None)
@@ -157,6 +172,10 @@ class FastTfidf:
             (np.concatenate(values) if values else [], np.concatenate(indices) if indices else [], indptr),
             shape=(len(texts), self.size),
         )
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The per-word rows are rebuilt where the index is used, never pickled with it (Dask, workers).
+        return {**self.__dict__, "_word_rows": {}}
 
 
 @dataclass(frozen=True)
@@ -221,7 +240,9 @@ class LibraryIndex:
         vocabulary = self.word_vectorizer.vocabulary_
         self._idf = {term: float(idf[i]) for term, i in vocabulary.items() if " " not in term}
         self._cache: dict[tuple[Any, ...], Any] = {}  # per label set, company, language or channel
-        self._fast_word, self._fast_char = FastTfidf(self.word_vectorizer), FastTfidf(self.char_vectorizer)
+        self._pairs: dict[tuple[str, int, int], float] = {}  # see `similarity`
+        self._fast_word = FastTfidf(self.word_vectorizer)
+        self._fast_char = FastTfidf(self.char_vectorizer, clean=_char_text)
         # Transposed once here: a CSR product with a transposed matrix would convert it on every call.
         self._t: dict[Any, sparse.csr_matrix] = {
             **{
@@ -515,20 +536,24 @@ class LibraryIndex:
         order = np.argsort(-sims, kind="stable")
         return [(self.library.history[users[i]].text, float(sims[i])) for i in order if sims[i] >= 0.15]
 
-    def near_duplicates(self, kind: str, indices: Sequence[int]) -> np.ndarray:
-        """Character similarity between candidates' documents, as a square matrix (for diversity)."""
-        # Dense over the union of their n-grams only: a dozen short rows, no scipy product.
-        matrix = self._char[kind]
-        parts = [slice(matrix.indptr[i], matrix.indptr[i + 1]) for i in indices]
-        if not parts:
-            return np.zeros((0, 0))
-        columns = np.concatenate([matrix.indices[p] for p in parts])
-        union, position = np.unique(columns, return_inverse=True)
-        dense = np.zeros((len(parts), len(union)))
-        dense[np.repeat(np.arange(len(parts)), [p.stop - p.start for p in parts]), position] = np.concatenate(
-            [matrix.data[p] for p in parts]
-        )
-        return dense @ dense.T
+    def similarity(self, kind: str, first: int, second: int) -> float:
+        """Character similarity (cosine) between two candidates' documents, for diversity.
+
+        A property of the library, not of the message: each pair is computed once and remembered, and the
+        ranking asks only for the few pairs at the top, so a message pays almost nothing for it.
+        """
+        key = (kind, first, second) if first < second else (kind, second, first)
+        value = self._pairs.get(key)
+        if value is None:
+            if len(self._pairs) > PAIR_CACHE_LIMIT:
+                self._pairs.clear()
+            matrix = self._char[kind]
+            a, b = (slice(matrix.indptr[i], matrix.indptr[i + 1]) for i in (first, second))
+            _, in_a, in_b = np.intersect1d(
+                matrix.indices[a], matrix.indices[b], assume_unique=True, return_indices=True
+            )
+            value = self._pairs[key] = float(matrix.data[a][in_a] @ matrix.data[b][in_b])
+        return value
 
 
 def _transform(vectorizer: TfidfVectorizer, texts: list[str]) -> sparse.csr_matrix:

@@ -81,16 +81,13 @@ class Suggester:
         order = np.argsort(-scores, kind="stable")[: 4 * top_k]
         if abstain:
             order = order[scores[order] >= threshold]
-        indices = [int(candidates.indices[j]) for j in order]
-        alike = self.index.near_duplicates(kind, indices) if indices else np.zeros((0, 0))
-        kept: list[int] = []
-        for position, j in enumerate(order):
+        for j in order:
             if len(chosen) == top_k:
                 break
-            if any(alike[position, other] >= NEAR_DUPLICATE for other in kept):
+            index = int(candidates.indices[j])
+            if any(self.index.similarity(kind, index, other) >= NEAR_DUPLICATE for other, _ in chosen):
                 continue
-            kept.append(position)
-            chosen.append((indices[position], float(scores[j])))
+            chosen.append((index, float(scores[j])))
         return chosen
 
     def _render(
