@@ -23,8 +23,10 @@ def test_dense_product_equals_scipy(rows: int) -> None:
     a = sparse.random(rows, 50, density=0.2, format="csr", random_state=rows)
     b = sparse.random(50, 30, density=0.2, format="csr", random_state=rows + 1)
     assert np.allclose(dense_product(a, b), (a @ b).toarray())
-    # A row scores the same alone as inside a batch.
+    # A row scores the same alone as inside a batch (a batch of 40 takes scipy's path), also on float32.
     assert np.array_equal(dense_product(a[-1:], b)[0], dense_product(a, b)[-1])
+    b32 = sparse.csr_matrix(b, dtype=np.float32)
+    assert np.array_equal(dense_product(a[-1:], b32)[0], dense_product(a, b32)[-1])
 
 
 def test_a_message_like_those_an_article_was_sent_for_matches_its_profile() -> None:

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -70,6 +70,12 @@ def lemmas(text: str) -> list[str]:
         >>> lemmas("@KistjeHelpt mijn pakketten zijn nog steeds niet bezorgd {ordernummer}")
         ['pakket', 'bezorgd']
     """
+    return list(_content_lemmas(text))
+
+
+# A batch asks twice per message (its vector, then the reasons), a chunk of messages apart.
+@lru_cache(maxsize=8192)
+def _content_lemmas(text: str) -> tuple[str, ...]:
     text = PLACEHOLDER.sub(" ", _NOISE.sub(" ", text))
     words = _WORD.findall(fold_diacritics(text).lower())
     table_nl, table_en, stop = _lemma_table("nl"), _lemma_table("en"), _stop_words()
@@ -80,7 +86,7 @@ def lemmas(text: str) -> list[str]:
         lemma = table_nl.get(word) or table_en.get(word) or word
         if lemma not in stop:
             out.append(lemma)
-    return out
+    return tuple(out)
 
 
 # Within `shared_analysis()`: each text's terms, computed once for all the indexes built meanwhile.
