@@ -70,3 +70,12 @@ def test_report_on_the_dev_set(engine):
     page = render_html(evaluate(engine, records, source=str(DEVSET / "messages.jsonl")))
     _self_contained(page)
     assert f"{len(records)} messages" in page and ">Per language<" in page
+
+
+def test_ranking_is_scored_only_against_the_library_the_gold_ids_come_from(tiny_engine):
+    known = tiny_engine.suggester.library.templates[0].id
+    scored = evaluate(tiny_engine, [{**tiny_records()[0], "gold_templates": [known]}], source="g.jsonl")
+    assert scored.ranking_note == "" and scored.ranking["template_n"] == 1
+    assert scored.ranking["template_answered"] in (0.0, 1.0)
+    foreign = evaluate(tiny_engine, [{**tiny_records()[0], "gold_templates": ["other-team-07"]}], source="f.jsonl")
+    assert foreign.ranking == {} and "--templates" in foreign.ranking_note

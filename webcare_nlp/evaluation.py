@@ -14,6 +14,7 @@ from webcare_nlp import schema
 from webcare_nlp.engine import Engine
 from webcare_nlp.errors import InputError, WebcareError
 from webcare_nlp.model_card import plot_confusion, report_table
+from webcare_nlp.rank.library import Library
 
 SCORED_LABELS = {"intent": schema.INTENTS, "sentiment": schema.SENTIMENTS, "reactive": (False, True)}
 
@@ -137,14 +138,33 @@ def predict(
     if not has_gold_lists(records):
         return engine.analyze_many(messages), "the file has no gold_templates or gold_articles"
     try:
+        missing = gold_outside_library(records, engine.suggester.library)
+        if missing:
+            return engine.analyze_many(messages), missing
         # always=True: rank every message with a gold list, whatever the reply decision says
         return engine.suggest_many(messages, top_k=top_k, always=True), ""
     except (AttributeError, WebcareError) as exc:
         return engine.analyze_many(messages), f"this model cannot suggest ({exc})"
 
 
+def gold_outside_library(records: list[dict[str, Any]], library: Library) -> str:
+    """Why ranking cannot be scored when no gold id is in the library (a file made for another library),
+    rather than a hit rate of 0 that reads as a bad ranker; empty when scoring makes sense."""
+    known = {"template": {t.id for t in library.templates}, "article": {a.id for a in library.articles}}
+    for kind, key in GOLD_LISTS.items():
+        gold = {str(g) for record in records for g in record.get(key) or ()}
+        if gold and gold & known[kind]:
+            return ""
+    option = " / ".join(f"--{kind}s" for kind, key in GOLD_LISTS.items() if any(r.get(key) for r in records))
+    return f"none of the file's gold ids is in the loaded library; give the library it was labelled for with {option}"
+
+
 def ranking_metrics(records: list[dict[str, Any]], predictions: list[dict[str, Any]], k: int = 3) -> dict[str, float]:
-    """hit@1, hit@k and MRR per suggestion kind, over the messages whose gold list is not empty."""
+    """hit@1, hit@k, MRR and the answered share per suggestion kind, over the messages with a gold list.
+
+    The suggestions are scored as agents see them, abstention included: a message left without a
+    suggestion counts as a miss.
+    """
     from webcare_nlp.rank.metrics import hit_at_k, mean_reciprocal_rank
 
     metrics: dict[str, float] = {}
@@ -157,6 +177,8 @@ def ranking_metrics(records: list[dict[str, Any]], predictions: list[dict[str, A
         metrics[f"{kind}_hit@1"] = hit_at_k(ranked, gold, k=1)
         metrics[f"{kind}_hit@{k}"] = hit_at_k(ranked, gold, k=k)
         metrics[f"{kind}_mrr"] = mean_reciprocal_rank(ranked, gold)
+        # Abstention leaves some messages without a suggestion; they count as misses above.
+        metrics[f"{kind}_answered"] = float(np.mean([bool(r) for r in ranked]))
         metrics[f"{kind}_n"] = float(len(keep))
     return metrics
 
