@@ -160,6 +160,27 @@ def test_a_company_template_is_only_suggested_for_that_company(tiny_model: Path)
         assert other not in ids and "any-sorry" in ids
 
 
+def test_a_sister_brands_item_needs_the_opt_in_and_its_own_history(tiny_model: Path) -> None:
+    def suggested(shared: bool, company: str) -> set[str]:
+        library = Library.from_records(
+            templates=[{"id": "any-sorry", "text": "Vervelend, sorry! ^{initialen}"}],
+            articles=[
+                {"url": "https://b.example/koffer", "company": "b", "title": "Koffer kwijt, wat nu"},
+                {"url": "https://c.example/koffer", "company": "c", "title": "Koffer kwijt, wat nu"},
+            ],
+            history=[{"text": "mijn koffer is kwijt", "company": "a", "used": ["https://b.example/koffer"]}],
+        )
+        library.shared_by_history = shared
+        result = Engine.load(tiny_model, library=library).suggest(
+            "koffer kwijt", company=company, always=True, abstain=False, top_k=3
+        )
+        return {s["id"] for s in result["suggestions"] if s["kind"] == "article"}
+
+    assert suggested(False, "a") == set()  # formats.md's rule: another company's article never
+    assert suggested(True, "a") == {"https://b.example/koffer"}  # a's agents linked it; c's page stays out
+    assert suggested(True, "d") == set()  # a company without that history gets nothing extra
+
+
 def test_near_identical_templates_do_not_both_make_the_top(tiny_model: Path) -> None:
     text = "Hoi {naam}, vervelend dat je koffer kwijt is. Stuur je dossiernummer via DM. ^{initialen}"
     library = Library.from_records(

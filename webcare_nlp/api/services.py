@@ -24,7 +24,12 @@ def load_engine(settings: Settings) -> Any:
         from webcare_nlp.rank.library import Library
     except ImportError:  # suggestions are not built yet: analysis only
         return loader(settings.model)
-    library = Library.load(templates=settings.templates, articles=settings.articles, history=settings.history)
+    library = Library.load(
+        templates=settings.templates,
+        articles=settings.articles,
+        history=settings.history,
+        shared_by_history=settings.shared_by_history,
+    )
     settings.database.parent.mkdir(parents=True, exist_ok=True)
     return loader(
         settings.model, library=library, feedback_db=settings.database, agent_initials=settings.agent_initials

@@ -40,6 +40,9 @@ class Settings(BaseModel):
     templates: str | None = Field(None, description="Reply templates (.jsonl/.yaml); default: the shipped library.")
     articles: str | None = Field(None, description="Knowledge-base articles (.jsonl/.yaml); default: shipped.")
     history: str | None = Field(None, description="Reply history (.jsonl); default: the shipped history.")
+    shared_by_history: bool = Field(
+        False, description="Also suggest another company's item to a company whose agents sent it before."
+    )
     database: Path = Field(default_factory=default_database, description="SQLite file for agents' feedback.")
     api_token: str | None = Field(None, description="When set, every API call needs 'Authorization: Bearer ...'.")
     agent_initials: str = Field("", max_length=12, description="Signature under suggested replies, e.g. ^IB.")

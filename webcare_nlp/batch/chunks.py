@@ -31,6 +31,7 @@ class ScoreSettings:
     templates: str | None = None
     articles: str | None = None
     history: str | None = None
+    shared_by_history: bool = False
     top_k: int = 3
     always: bool = False
     suggest: bool = True  # the contract's scored line carries suggestions, as `webcare score` does
@@ -38,7 +39,7 @@ class ScoreSettings:
     table: bool = False  # CSV or Parquet output: columns instead of JSON lines
 
     def engine_key(self) -> tuple[Any, ...]:
-        return (self.model, self.templates, self.articles, self.history, self.suggest)
+        return (self.model, self.templates, self.articles, self.history, self.shared_by_history, self.suggest)
 
 
 @dataclass
@@ -74,7 +75,12 @@ def build_engine(settings: ScoreSettings) -> Engine:
     if settings.suggest and (settings.templates or settings.articles or settings.history):
         from webcare_nlp.rank.library import Library
 
-        library = Library.load(templates=settings.templates, articles=settings.articles, history=settings.history)
+        library = Library.load(
+            templates=settings.templates,
+            articles=settings.articles,
+            history=settings.history,
+            shared_by_history=settings.shared_by_history,
+        )
     return Engine.load(settings.model, library=library)
 
 

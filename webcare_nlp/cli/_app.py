@@ -39,3 +39,12 @@ def read_text(text: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         fail("standard input is not valid UTF-8 text.")
+
+
+SharedByHistoryOption = Annotated[
+    bool,
+    typer.Option(
+        help="Also suggest another company's template or article to a company whose agents sent it before "
+        "(in the history), e.g. a sister brand's help page. Off: formats.md's company rule."
+    ),
+]

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from webcare_nlp.cli._app import ModelOption, app, fail
+from webcare_nlp.cli._app import ModelOption, SharedByHistoryOption, app, fail
 from webcare_nlp.errors import WebcareError
 
 
@@ -67,6 +67,7 @@ def score(
     templates: Annotated[str | None, typer.Option(help="Reply templates, .jsonl or .yaml (default: shipped).")] = None,
     articles: Annotated[str | None, typer.Option(help="Knowledge-base articles, .jsonl or .yaml.")] = None,
     history: Annotated[str | None, typer.Option(help="Reply history .jsonl: what agents sent before.")] = None,
+    shared_by_history: SharedByHistoryOption = False,
     top_k: Annotated[int, typer.Option(help="Suggestions per message; 0 for none.", min=0, max=20)] = 3,
     always: Annotated[bool, typer.Option(help="Suggest also where no reply is expected.")] = False,
     summary_json: Annotated[bool, typer.Option("--summary-json", help="Print the summary as JSON.")] = False,
@@ -93,6 +94,7 @@ def score(
         templates=templates,
         articles=articles,
         history=history,
+        shared_by_history=shared_by_history,
         top_k=top_k,
         always=always,
         suggest=top_k > 0,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from webcare_nlp.cli._app import ModelOption, app, fail, read_text
+from webcare_nlp.cli._app import ModelOption, SharedByHistoryOption, app, fail, read_text
 from webcare_nlp.cli.label import print_analysis
 from webcare_nlp.errors import WebcareError
 
@@ -31,12 +31,13 @@ def load_suggesting_engine(
     history: Path | None,
     feedback_db: Path | None = None,
     initials: str = "",
+    shared_by_history: bool = False,
 ) -> Any:
     """An engine with the library the options name (the defaults of training_data/ otherwise)."""
     from webcare_nlp.engine import Engine
     from webcare_nlp.rank.library import Library
 
-    library = Library.load(templates=templates, articles=articles, history=history)
+    library = Library.load(templates=templates, articles=articles, history=history, shared_by_history=shared_by_history)
     for warning in library.warnings[:20]:
         typer.echo(f"warning: {warning}", err=True)
     if len(library.warnings) > 20:
@@ -80,6 +81,7 @@ def suggest(
     templates: TemplatesOption = None,
     articles: ArticlesOption = None,
     history: HistoryOption = None,
+    shared_by_history: SharedByHistoryOption = False,
     feedback_db: FeedbackDbOption = None,
     top_k: Annotated[int, typer.Option(help="Suggestions per kind (templates, articles).", min=1, max=20)] = 3,
     always: Annotated[bool, typer.Option(help="Suggest even when no reply is expected.")] = False,
@@ -94,7 +96,13 @@ def suggest(
     """
     try:
         engine = load_suggesting_engine(
-            model, templates=templates, articles=articles, history=history, feedback_db=feedback_db, initials=initials
+            model,
+            templates=templates,
+            articles=articles,
+            history=history,
+            feedback_db=feedback_db,
+            initials=initials,
+            shared_by_history=shared_by_history,
         )
         fields = {"company": company, "channel": channel, "platform": platform, "author": author}
         result = engine.suggest(read_text(text), top_k=top_k, always=always, **fields)

@@ -327,11 +327,15 @@ class LibraryIndex:
 
     # -- per message -------------------------------------------------------------------------------
     def allowed(self, kind: str, company: str | None) -> np.ndarray:
-        """Indices of the candidates a message of `company` may get: its own and the company-less."""
+        """Indices of the candidates a message of `company` may get: its own and the company-less (and,
+        when the library allows it, what the company's own agents sent before, according to the history)."""
         key = ("allowed", kind, company or "")
         if key not in self._cache:
             companies = self._companies[kind]
-            self._cache[key] = np.flatnonzero((companies == "") | (companies == (company or "")))
+            allowed = (companies == "") | (companies == (company or ""))
+            if self.library.shared_by_history and company in self._company_usage[kind]:
+                allowed |= self._company_usage[kind][company] > 0
+            self._cache[key] = np.flatnonzero(allowed)
         return self._cache[key]
 
     def vectorize(self, texts: Sequence[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:

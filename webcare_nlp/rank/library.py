@@ -109,6 +109,9 @@ class Library:
     history: list[HistoryEntry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    # formats.md's company rule, widened on request: a company may also get another company's template or
+    # article that its own agents sent before, according to the history (a sister brand's help page).
+    shared_by_history: bool = False
 
     @classmethod
     def load(
@@ -117,6 +120,7 @@ class Library:
         templates: str | Path | None = None,
         articles: str | Path | None = None,
         history: str | Path | None = None,
+        shared_by_history: bool = False,
     ) -> Library:
         """Read a library from files or folders of .jsonl/.yaml files.
 
@@ -135,7 +139,7 @@ class Library:
             name: Path(given) if given is not None else (None if own else TRAINING_DATA / name)
             for name, given in parts.items()
         }
-        library = cls()
+        library = cls(shared_by_history=shared_by_history)
         rows = {name: list(_read_parts(path)) if path is not None else [] for name, path in chosen.items()}
         library.sources = {name: str(path) for name, path in chosen.items() if path is not None}
         library._add(rows["templates"], rows["articles"], rows["history"])
@@ -161,7 +165,12 @@ class Library:
     def with_history(self, extra: Iterable[dict[str, Any]], *, source: str = "<feedback>") -> Library:
         """A copy with more history (for example what agents used, from the feedback store)."""
         library = Library(
-            list(self.templates), list(self.articles), list(self.history), list(self.warnings), dict(self.sources)
+            list(self.templates),
+            list(self.articles),
+            list(self.history),
+            list(self.warnings),
+            dict(self.sources),
+            self.shared_by_history,
         )
         known = {t.id for t in self.templates} | {a.url for a in self.articles}
         for line, record in enumerate(extra, 1):
