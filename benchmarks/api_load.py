@@ -4,6 +4,7 @@ Concurrent clients (httpx) at 1, 10 and 50; baselines in the same run: GET /heal
 alone) and direct in-process engine calls (the model alone). Bounded in count and time; it stops itself.
 
     python -m benchmarks.api_load [--levels 1,10,50] [--client auto|wrk|httpx] [--seconds 10] [--model NAME]
+        [--server-workers N]
 
 The client is wrk when it is installed (apt-get install wrk): a Python client on the same two cores
 takes the CPU the server needs and inflates the latencies it measures.
@@ -43,9 +44,16 @@ def texts(limit: int = 500) -> list[str]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc): a figure the shared machine's load hardly moves."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process and its live children, such as `--workers` server processes
+    (Linux /proc): a figure the shared machine's load hardly moves."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # gone meanwhile
+        return 0.0
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        total += sum(cpu_seconds(int(child)) for child in children.read_text().split())
+    return total
 
 
 def free_port() -> int:
@@ -54,8 +62,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(port: int, model: str | None, folder: Path) -> subprocess.Popen[bytes]:
+def start_server(port: int, model: str | None, folder: Path, workers: int = 1) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-c", "from webcare_nlp.cli import app; app()", "serve", "--port", str(port)]
+    command += ["--workers", str(workers)]
     command += ["--log-level", "warning"] + (["--model", model] if model else [])
     env = {**os.environ, "WEBCARE_DATABASE": str(folder / "feedback.sqlite3")}
     env.pop("WEBCARE_API_TOKEN", None)
@@ -187,6 +196,7 @@ def main() -> None:
     parser.add_argument("--levels", default="1,10,50", help="concurrent clients, comma-separated")
     parser.add_argument("--max-seconds", type=float, default=60, help="time cap per endpoint and level")
     parser.add_argument("--model", default=None)
+    parser.add_argument("--server-workers", type=int, default=1, help="`webcare serve --workers N`")
     parser.add_argument("--client", choices=["auto", "wrk", "httpx"], default="auto", help="wrk when installed")
     parser.add_argument("--seconds", type=float, default=10, help="duration per endpoint and level (wrk)")
     args = parser.parse_args()
@@ -199,7 +209,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        process = start_server(port, args.model, Path(folder))
+        process = start_server(port, args.model, Path(folder), args.server_workers)
         try:
             health = wait_ready(url, process)
             paths = ["/suggest", "/analyze"] if health.get("suggestions") else ["/analyze"]
@@ -224,7 +234,7 @@ def main() -> None:
                     run["cpu_ms"] = (cpu_seconds(process.pid) - before) * 1000 / max(1, run["n"])
                     batches = httpx.get(f"{url}/health").json()["batches"]
                     count = batches["count"] - batches_before["count"]
-                    if count:
+                    if count > 0 and args.server_workers == 1:  # each worker counts its own batches
                         run["batch"] = (batches["messages"] - batches_before["messages"]) / count
                     print(row("GET /health (baseline)" if path == "/health" else f"POST {path}", clients, run))
                     if path == "/suggest" and clients == 50:

@@ -26,6 +26,18 @@ def test_settings_precedence_file_then_environment_then_options(tmp_path: Path) 
     assert Settings.from_sources(environ={"WEBCARE_SETTINGS": str(file)}).agent_initials == "JV"
 
 
+def test_settings_survive_the_trip_to_server_worker_processes(tmp_path: Path) -> None:
+    settings = Settings(
+        database=tmp_path / "f.sqlite3",
+        cors_origins=["https://a.example", "https://b.example"],
+        shared_by_history=True,
+        api_token="s3cret",
+        timeout_seconds=2.5,
+    )
+    assert Settings.from_sources(environ=settings.to_environ()) == settings
+    assert Settings.from_sources(environ=Settings().to_environ()) == Settings()
+
+
 def test_defaults_are_safe() -> None:
     settings = Settings.from_sources(environ={})
     assert settings.api_token is None and settings.cors_origins == []

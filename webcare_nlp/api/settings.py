@@ -72,6 +72,16 @@ class Settings(BaseModel):
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise InputError(f"Invalid server settings ({problems}).") from None
 
+    def to_environ(self) -> dict[str, str]:
+        """These settings as `WEBCARE_<FIELD>` variables, which `from_sources` reads back unchanged."""
+        environ = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                continue
+            text = ",".join(value) if isinstance(value, list) else str(value)
+            environ[ENV_PREFIX + name.upper()] = text
+        return environ
+
 
 def _read_file(path: Path) -> dict[str, Any]:
     """A TOML file with the settings at top level or under a [serve] table."""

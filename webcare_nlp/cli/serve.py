@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,9 @@ def serve(
     database: Annotated[Path | None, typer.Option(help="SQLite file for the agents' feedback.")] = None,
     initials: Annotated[str | None, typer.Option(help="Agent initials signed under replies, e.g. ^IB.")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    workers: Annotated[
+        int, typer.Option(help="Server processes, each with its own engine (about one per core).", min=1, max=64)
+    ] = 1,
 ) -> None:
     """Start the HTTP API (OpenAPI docs at /docs) and the agents' web page at /.
 
@@ -57,8 +61,22 @@ def serve(
             database=database,
             agent_initials=initials,
         )
-        web_app = create_app(settings)
+        if workers == 1:
+            web_app = create_app(settings)
     except WebcareError as exc:
         fail(str(exc))
     typer.echo(f"webcare: the agents' page is at http://{host}:{port}/ (API docs at /docs)", err=True)
-    uvicorn.run(web_app, host=host, port=port, log_level=log_level.lower(), access_log=False)
+    if workers == 1:
+        uvicorn.run(web_app, host=host, port=port, log_level=log_level.lower(), access_log=False)
+        return
+    # Each worker process builds its app from the environment: hand it the settings resolved here.
+    os.environ.update(settings.to_environ())
+    uvicorn.run(
+        "webcare_nlp.api.app:create_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level=log_level.lower(),
+        access_log=False,
+    )
