@@ -11,6 +11,7 @@ from scipy import sparse
 
 from webcare_nlp.engine import Engine
 from webcare_nlp.errors import ModelError
+from webcare_nlp.rank import products
 from webcare_nlp.rank.index import FEATURES, LibraryIndex, Query
 from webcare_nlp.rank.library import Library
 from webcare_nlp.rank.products import dense_product
@@ -27,6 +28,14 @@ def test_dense_product_equals_scipy(rows: int) -> None:
     assert np.array_equal(dense_product(a[-1:], b)[0], dense_product(a, b)[-1])
     b32 = sparse.csr_matrix(b, dtype=np.float32)
     assert np.array_equal(dense_product(a[-1:], b32)[0], dense_product(a, b32)[-1])
+
+
+def test_a_row_touching_many_values_takes_scipys_path_with_the_same_sums(monkeypatch: pytest.MonkeyPatch) -> None:
+    a = sparse.random(2, 50, density=0.3, format="csr", random_state=1)
+    b = sparse.random(50, 30, density=0.3, format="csr", random_state=2, dtype=np.float32)
+    gathered = dense_product(a, b)
+    monkeypatch.setattr(products, "GATHER_LIMIT", 0)
+    assert np.array_equal(dense_product(a, b), gathered)
 
 
 def test_a_message_like_those_an_article_was_sent_for_matches_its_profile() -> None:

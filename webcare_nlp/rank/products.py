@@ -10,8 +10,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-# Up to this many rows the gather is cheaper than scipy's fixed cost per product.
+# Up to this many rows the gather is cheaper than scipy's fixed cost per product...
 BLOCK = 16
+# ...unless the rows touch this many stored values of `b` (a long message against a large library's
+# character n-grams): there scipy's compiled loop is faster than numpy's gather and bincount.
+GATHER_LIMIT = 20_000
 
 
 def dense_product(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
@@ -27,11 +30,16 @@ def dense_product(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
         [[1.0, 6.0]]
     """
     m = a.shape[0]
-    if m <= BLOCK:
+    if m <= BLOCK and _touched(a, b) <= GATHER_LIMIT:
         return rows_times(a.indptr, a.indices, a.data, b, m)
     # A batch: scipy's product pays its fixed cost once, and adds each cell's terms in the same order as
     # `rows_times` (a's stored values in turn, in float64), so the sums are the same to the bit.
     return np.asarray((sparse.csr_matrix(a, dtype=np.float64) @ b).toarray(), dtype=np.float64)
+
+
+def _touched(a: sparse.csr_matrix, b: sparse.csr_matrix) -> int:
+    """How many stored values of `b` the product reads."""
+    return int((b.indptr[a.indices + 1] - b.indptr[a.indices]).sum())
 
 
 def rows_times(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, b: sparse.csr_matrix, m: int) -> np.ndarray:
