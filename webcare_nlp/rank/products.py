@@ -30,30 +30,29 @@ def dense_product(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
         [[1.0, 6.0]]
     """
     m = a.shape[0]
-    if m <= BLOCK and _touched(a, b) <= GATHER_LIMIT:
-        return rows_times(a.indptr, a.indices, a.data, b, m)
+    if m <= BLOCK:
+        gathered = _gather(a, b)
+        if gathered is not None:
+            return gathered
     # A batch: scipy's product pays its fixed cost once, and adds each cell's terms in the same order as
-    # `rows_times` (a's stored values in turn, in float64), so the sums are the same to the bit.
+    # `_gather` (a's stored values in turn, in float64), so the sums are the same to the bit.
     return np.asarray((sparse.csr_matrix(a, dtype=np.float64) @ b).toarray(), dtype=np.float64)
 
 
-def _touched(a: sparse.csr_matrix, b: sparse.csr_matrix) -> int:
-    """How many stored values of `b` the product reads."""
-    return int((b.indptr[a.indices + 1] - b.indptr[a.indices]).sum())
-
-
-def rows_times(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, b: sparse.csr_matrix, m: int) -> np.ndarray:
-    """The dense product of the CSR rows given by (indptr, indices, data) with `b`."""
-    n = b.shape[1]
-    starts = b.indptr[indices]
-    lengths = b.indptr[indices + 1] - starts
+def _gather(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray | None:
+    """The dense product of a's few rows with `b` by numpy, or None when it reads over GATHER_LIMIT values."""
+    m, n = a.shape[0], b.shape[1]
+    starts = b.indptr[a.indices]
+    lengths = b.indptr[a.indices + 1] - starts
     total = int(lengths.sum())
+    if total > GATHER_LIMIT:
+        return None
     if total == 0:
         return np.zeros((m, n))
     # For every stored value of a, the slice of b's row it multiplies, laid end to end.
     ends = np.cumsum(lengths)
     positions = np.arange(total) + np.repeat(starts - (ends - lengths), lengths)
-    weights = np.repeat(np.asarray(data, dtype=np.float64), lengths) * b.data[positions]
-    rows = np.repeat(np.repeat(np.arange(m), np.diff(indptr)), lengths)
+    weights = np.repeat(np.asarray(a.data, dtype=np.float64), lengths) * b.data[positions]
+    rows = np.repeat(np.repeat(np.arange(m), np.diff(a.indptr)), lengths)
     flat = rows * n + b.indices[positions]
     return np.bincount(flat, weights=weights, minlength=m * n).reshape(m, n)
