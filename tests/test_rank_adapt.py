@@ -3,6 +3,7 @@ re-weighting on a team's history, and rankers that name their features."""
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -59,9 +60,19 @@ def test_a_message_like_those_an_article_was_sent_for_matches_its_profile() -> N
 def test_a_ranker_from_another_feature_set_asks_for_a_retrain() -> None:
     ranker = Ranker().fit(np.random.default_rng(0).random((20, len(FEATURES))), np.arange(20) % 2)
     assert ranker.score_rows(np.zeros((2, len(FEATURES)))).shape == (2,)
-    ranker.feature_names_ = (*FEATURES[:-1], "a_feature_this_version_lacks")
+    older = pickle.loads(pickle.dumps(ranker))  # as loaded from an artefact: no weights remembered by use
+    older.feature_names_ = (*FEATURES[:-1], "a_feature_this_version_lacks")
     with pytest.raises(ModelError, match="retrain"):
-        ranker.score_rows(np.zeros((2, len(FEATURES))))
+        older.score_rows(np.zeros((2, len(FEATURES))))
+
+
+def test_a_refitted_ranker_scores_with_its_new_weights() -> None:
+    rng = np.random.default_rng(1)
+    X, y = rng.random((30, len(FEATURES))), np.arange(30) % 2
+    ranker = Ranker().fit(X, y)
+    ranker.score_rows(X)
+    ranker.fit(X, 1 - y)
+    assert np.array_equal(ranker.score_rows(X), Ranker().fit(X, 1 - y).score_rows(X))
 
 
 def _team_library(n: int) -> Library:

@@ -46,6 +46,7 @@ class Ranker(BaseEstimator):
         varying = X.std(axis=0) > 0
         model = LogisticRegression(C=self.C, max_iter=2000, random_state=self.random_state)
         model.fit(X[:, varying], np.asarray(y, dtype=int))
+        self.__dict__.pop("_weights_by_width", None)
         self.coef_ = np.zeros(X.shape[1])
         self.coef_[varying] = model.coef_[0]
         self.intercept_ = float(model.intercept_[0])
@@ -56,10 +57,25 @@ class Ranker(BaseEstimator):
 
     def score_rows(self, X: np.ndarray) -> np.ndarray:
         """Probability-like scores in [0, 1]."""
-        check_is_fitted(self, "coef_")
         X = np.asarray(X, dtype=float)
-        z = X[:, self._columns(X.shape[1])] @ self.coef_ + self.intercept_
+        z = X @ self._weights_for(X.shape[1]) + self.intercept_
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+    def _weights_for(self, width: int) -> np.ndarray:
+        """coef_ laid out in the columns of a `width`-wide feature matrix, worked out once per width: a
+        suggestion scores two candidate sets per message, and the name lookups are the same each time."""
+        cache: dict[int, np.ndarray] = self.__dict__.setdefault("_weights_by_width", {})
+        if width not in cache:
+            check_is_fitted(self, "coef_")
+            weights = np.zeros(width)
+            weights[self._columns(width)] = self.coef_
+            cache[width] = weights
+        return cache[width]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_weights_by_width", None)  # rebuilt on first use, never saved with a model
+        return state
 
     def _columns(self, width: int) -> list[int]:
         names = getattr(self, "feature_names_", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -132,7 +133,7 @@ class Suggester:
         similar = self.index.similar_history(kind, index, history_similarity)
         if similar:
             # The example is a past customer's message: show it masked, like everything else.
-            example = mask(similar[0][0], find_entities(similar[0][0]))
+            example = _masked(similar[0][0])
             example = example if len(example) <= 60 else example[:57] + "..."
             reasons.append(f'sent for {len(similar)} similar past message(s), e.g. "{example}"')
         uses = int(self.index.usage[kind][index])
@@ -141,3 +142,9 @@ class Suggester:
         if item.company:
             reasons.append(f"{item.company}'s own")
         return "; ".join(reasons) or "closest match in the library"
+
+
+# The same few past messages are shown as examples again and again: mask each once.
+@lru_cache(maxsize=4096)
+def _masked(text: str) -> str:
+    return mask(text, find_entities(text))
