@@ -285,16 +285,9 @@ class LibraryIndex:
             size = len(self.items[kind])
             self.usage[kind] = np.array([counts[i] for i in range(size)], dtype=float)
             self._votes[kind] = sparse.csr_matrix((values, (rows, cols)), shape=(n_history, size))
-        # Per past message the candidates it got, and per candidate the past messages that got it.
-        self._sent = {
-            kind: [
-                votes.indices[votes.indptr[h] : votes.indptr[h + 1]][
-                    votes.data[votes.indptr[h] : votes.indptr[h + 1]] > 0
-                ]
-                for h in range(n_history)
-            ]
-            for kind, votes in self._votes.items()
-        }
+        # Per past message the candidates it got (a 0/1 CSR matrix), and per candidate the past messages
+        # that got it.
+        self._sent = {kind: sparse.csr_matrix(votes > 0, dtype=np.float64) for kind, votes in self._votes.items()}
         self._receivers = {
             kind: [np.flatnonzero(col > 0) for col in votes.T.toarray()] if votes.shape[1] else []
             for kind, votes in self._votes.items()
@@ -522,12 +515,15 @@ class LibraryIndex:
         """Per message and candidate, the highest similarity among the neighbours that got the candidate."""
         out = np.zeros((weights.shape[0], len(self.items[kind])))
         sent = self._sent[kind]
-        for m in range(weights.shape[0]):
-            start, end = weights.indptr[m], weights.indptr[m + 1]
-            for h, similarity in zip(weights.indices[start:end], weights.data[start:end], strict=True):
-                got = sent[h]
-                if len(got):
-                    out[m, got] = np.maximum(out[m, got], similarity)
+        # Every (message, neighbour, similarity) laid out once per candidate the neighbour got.
+        starts = sent.indptr[weights.indices]
+        lengths = sent.indptr[weights.indices + 1] - starts
+        total = int(lengths.sum())
+        if total:
+            ends = np.cumsum(lengths)
+            positions = np.arange(total) + np.repeat(starts - (ends - lengths), lengths)
+            rows = np.repeat(np.repeat(np.arange(weights.shape[0]), np.diff(weights.indptr)), lengths)
+            np.maximum.at(out, (rows, sent.indices[positions]), np.repeat(weights.data, lengths))
         return out
 
     # -- explanations ------------------------------------------------------------------------------
