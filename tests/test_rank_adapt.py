@@ -57,6 +57,37 @@ def test_a_message_like_those_an_article_was_sent_for_matches_its_profile() -> N
     assert profile[0] > 0.3 > 0.05 > profile[1]
 
 
+def test_a_message_of_a_known_topic_leans_on_what_agents_sent_for_that_topic() -> None:
+    library = Library.from_records(
+        articles=[
+            {"url": "https://x.nl/koffer", "title": "pagina een"},
+            {"url": "https://x.nl/inlog", "title": "pagina twee"},
+        ],
+        history=[
+            {"text": "koffer niet aangekomen", "used": ["https://x.nl/koffer"]},
+            {"text": "bagage kwijt op schiphol", "used": ["https://x.nl/koffer"]},
+            {"text": "inloggen lukt niet", "used": ["https://x.nl/inlog"]},
+            {"text": "app geeft foutmelding bij login", "used": ["https://x.nl/inlog"]},
+        ],
+    )
+    topics = ["t-bagage", "t-bagage", "t-login", "t-login"]
+    # A message with no similar past message: only the habits behind its vote can tell the pages apart.
+    query = "waar blijft mijn spullen na de reis"
+
+    def vote(index: LibraryIndex, topic: str | None) -> np.ndarray:
+        rows = index.features([Query(text=query, topic=topic)])[0]["article"]
+        return rows.features[:, FEATURES.index("history_vote")]
+
+    with_topics = LibraryIndex(library, history_topics=topics)
+    assert vote(with_topics, "t-bagage")[0] > vote(with_topics, "t-bagage")[1]
+    assert vote(with_topics, "t-login")[1] > vote(with_topics, "t-login")[0]
+    # An unknown topic, or no topic model, falls back to the company's habits: both pages alike.
+    assert vote(with_topics, "t-new")[0] == vote(with_topics, "t-new")[1]
+    assert np.array_equal(vote(LibraryIndex(library), "t-bagage"), vote(with_topics, None))
+    with pytest.raises(ValueError, match="history topics"):
+        LibraryIndex(library, history_topics=topics[:2])
+
+
 def test_a_ranker_from_another_feature_set_asks_for_a_retrain() -> None:
     ranker = Ranker().fit(np.random.default_rng(0).random((20, len(FEATURES))), np.arange(20) % 2)
     assert ranker.score_rows(np.zeros((2, len(FEATURES)))).shape == (2,)

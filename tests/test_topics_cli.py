@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from tests.conftest import write_jsonl
 from webcare_nlp.cli import app
 from webcare_nlp.engine import Engine
+from webcare_nlp.rank.library import Library
 
 runner = CliRunner()
 
@@ -113,6 +114,13 @@ def test_saved_topic_model_is_used_by_analyze_and_keeps_ids(archive, tmp_path, t
     assert second == first
     manifest = json.loads((model_dir / "manifest.json").read_text())
     assert "topic_model.joblib" in manifest["files"] and "topic_model" in manifest["components"]
+    # The ranker's history is labelled with the same topics, for the topic-aware history vote.
+    library = Library.from_records(
+        articles=[{"url": "https://x.nl/koffer", "title": "koffer kwijt"}],
+        history=[{"text": "Koffer kwijt na mijn vlucht uit Rome", "used": ["https://x.nl/koffer"]}],
+    )
+    index = Engine.load(model_dir, library=library).suggester.index
+    assert index.history_topics == [first["m1"]]
 
 
 def test_tampered_topic_model_is_refused(archive, tmp_path, tiny_model):

@@ -146,8 +146,18 @@ class Engine:
                 # A team's own library with a history of its own: what its agents sent re-weights the
                 # ranker (cross-validated on that history; the shipped weights stay when they rank it better).
                 rankers = adapt_rankers(library, self.history_queries(library), self.rankers)
-            self._suggester = Suggester(library, rankers, initials=self.agent_initials)
+            self._suggester = Suggester(
+                library, rankers, initials=self.agent_initials, history_topics=self._history_topics(library)
+            )
         return self._suggester
+
+    def _history_topics(self, library: Library) -> list[str | None] | None:
+        """The saved topic model's topic of each past message (None without a topic model), so that a new
+        message's history vote can lean on what agents sent for its topic."""
+        if self.topic_model is None or not library.history:
+            return None
+        processed = self.text_pipeline.process_many([entry.text for entry in library.history])
+        return self.topic_model.predict(processed, companies=[entry.company for entry in library.history])
 
     def history_queries(self, library: Library) -> list[Query]:
         """What the label models say of each past message in `library.history`, in order (for ranking)."""

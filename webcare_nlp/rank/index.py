@@ -213,11 +213,19 @@ class LibraryIndex:
     Args:
         library: the templates, articles and history to index.
         neighbours: how many similar past messages vote for what was sent to them.
+        history_topics: the FAQ topic of each past message (a saved topic model's), in history order; a
+            message of a known topic then has its history vote smoothed towards what agents sent for
+            that topic, rather than for the whole company.
     """
 
-    def __init__(self, library: Library, *, neighbours: int = 10) -> None:
+    def __init__(
+        self, library: Library, *, neighbours: int = 10, history_topics: Sequence[str | None] | None = None
+    ) -> None:
         self.library = library
         self.neighbours = neighbours
+        if history_topics is not None and len(history_topics) != len(library.history):
+            raise ValueError(f"{len(history_topics)} history topics for {len(library.history)} past messages")
+        self.history_topics = list(history_topics) if history_topics is not None else None
         self.items: dict[str, Sequence[Template | Article]] = {
             "template": library.templates,
             "article": library.articles,
@@ -306,6 +314,14 @@ class LibraryIndex:
             }
             for kind, votes in self._votes.items()
         }
+        # The same per FAQ topic, kept only for topics whose past messages got an item of the kind.
+        history_topic = np.array(self.history_topics or [None] * n_history, dtype=object)
+        self._topic_usage: dict[str, dict[str, np.ndarray]] = {kind: {} for kind in KINDS}
+        for kind, votes in self._votes.items():
+            for topic in sorted({t for t in self.history_topics or () if t is not None}):
+                usage = np.asarray((votes[np.flatnonzero(history_topic == topic)] > 0).sum(axis=0)).ravel()
+                if usage.sum() > 0:
+                    self._topic_usage[kind][topic] = usage.astype(float)
 
     def _build_profiles(self) -> None:
         """Per candidate, the normalised centroid of the past messages it was sent for (word and character
@@ -426,8 +442,23 @@ class LibraryIndex:
         return self._cache[key]
 
     def _usage_share(self, kind: str, queries: Sequence[Query]) -> np.ndarray:
-        """Share of the company's (else all) sent items that were each candidate."""
-        return np.array([self._per_company(kind, query.company)[0] for query in queries]).reshape(len(queries), -1)
+        """Share of the sent items that were each candidate: among those sent for the message's FAQ topic
+        when the history has some, else among the company's (else all)."""
+        return np.array(
+            [
+                self._per_topic(kind, query.topic)
+                if query.topic is not None and query.topic in self._topic_usage[kind]
+                else self._per_company(kind, query.company)[0]
+                for query in queries
+            ]
+        ).reshape(len(queries), -1)
+
+    def _per_topic(self, kind: str, topic: str) -> np.ndarray:
+        key = ("topic", kind, topic)
+        if key not in self._cache:
+            usage = self._topic_usage[kind][topic]
+            self._cache[key] = usage / usage.sum()
+        return self._cache[key]
 
     def _popularity(self, kind: str, queries: Sequence[Query]) -> np.ndarray:
         """How often each candidate was sent before, scaled to [0, 1]: within the message's company

@@ -38,13 +38,21 @@ class Suggester:
         library: the team's templates, articles and history.
         rankers: the learned weights and thresholds (shipped with the model).
         initials: the agent's initials for `{initialen}`.
+        history_topics: each past message's FAQ topic, when the model has a saved topic model.
     """
 
-    def __init__(self, library: Library, rankers: RankerSet, *, initials: str = "") -> None:
+    def __init__(
+        self,
+        library: Library,
+        rankers: RankerSet,
+        *,
+        initials: str = "",
+        history_topics: Sequence[str | None] | None = None,
+    ) -> None:
         self.library = library
         self.rankers = rankers
         self.initials = initials
-        self.index = LibraryIndex(library)
+        self.index = LibraryIndex(library, history_topics=history_topics)
 
     def suggest_many(
         self, requests: Sequence[Request], *, top_k: int = 3, abstain: bool = True
