@@ -23,7 +23,7 @@ from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from webcare_nlp.features.fast_tfidf import WordRows, char_wb_counts
 from webcare_nlp.rank.library import PLACEHOLDER, Article, Library, Template
-from webcare_nlp.rank.products import dense_product
+from webcare_nlp.rank.products import dense_product, row_slices
 from webcare_nlp.text.normalize import fold_diacritics
 from webcare_nlp.text.pipeline import build_nlp
 
@@ -547,14 +547,11 @@ class LibraryIndex:
         out = np.zeros((weights.shape[0], len(self.items[kind])))
         sent = self._sent[kind]
         # Every (message, neighbour, similarity) laid out once per candidate the neighbour got.
-        starts = sent.indptr[weights.indices]
-        lengths = sent.indptr[weights.indices + 1] - starts
-        total = int(lengths.sum())
-        if total:
-            ends = np.cumsum(lengths)
-            positions = np.arange(total) + np.repeat(starts - (ends - lengths), lengths)
-            rows = np.repeat(np.repeat(np.arange(weights.shape[0]), np.diff(weights.indptr)), lengths)
-            np.maximum.at(out, (rows, sent.indices[positions]), np.repeat(weights.data, lengths))
+        slices = row_slices(sent.indptr, weights.indices)
+        assert slices is not None  # no limit given
+        positions, lengths = slices
+        rows = np.repeat(np.repeat(np.arange(weights.shape[0]), np.diff(weights.indptr)), lengths)
+        np.maximum.at(out, (rows, sent.indices[positions]), np.repeat(weights.data, lengths))
         return out
 
     # -- explanations ------------------------------------------------------------------------------

@@ -42,17 +42,31 @@ def dense_product(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
 def _gather(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray | None:
     """The dense product of a's few rows with `b` by numpy, or None when it reads over GATHER_LIMIT values."""
     m, n = a.shape[0], b.shape[1]
-    starts = b.indptr[a.indices]
-    lengths = b.indptr[a.indices + 1] - starts
-    total = int(lengths.sum())
-    if total > GATHER_LIMIT:
+    slices = row_slices(b.indptr, a.indices, limit=GATHER_LIMIT)
+    if slices is None:
         return None
-    if total == 0:
-        return np.zeros((m, n))
-    # For every stored value of a, the slice of b's row it multiplies, laid end to end.
-    ends = np.cumsum(lengths)
-    positions = np.arange(total) + np.repeat(starts - (ends - lengths), lengths)
+    positions, lengths = slices
     weights = np.repeat(np.asarray(a.data, dtype=np.float64), lengths) * b.data[positions]
     rows = np.repeat(np.repeat(np.arange(m), np.diff(a.indptr)), lengths)
     flat = rows * n + b.indices[positions]
     return np.bincount(flat, weights=weights, minlength=m * n).reshape(m, n)
+
+
+def row_slices(
+    indptr: np.ndarray, rows: np.ndarray, *, limit: int | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where the stored values of the given rows of a CSR matrix sit, laid end to end, and how many each
+    row has (None when that is over `limit`).
+
+    Example:
+        >>> positions, lengths = row_slices(np.array([0, 2, 2, 5]), np.array([2, 0]))
+        >>> positions.tolist(), lengths.tolist()
+        ([2, 3, 4, 0, 1], [3, 2])
+    """
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if len(ends) else 0
+    if limit is not None and total > limit:
+        return None
+    return np.arange(total) + np.repeat(starts - (ends - lengths), lengths), lengths
