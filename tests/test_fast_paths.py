@@ -15,6 +15,7 @@ from sklearn.svm import LinearSVC
 from webcare_nlp.classify.fast import fast_predict_proba
 from webcare_nlp.features.cues import NEGATIONS, polarity_counts, polarity_lexicon
 from webcare_nlp.features.fast_tfidf import char_wb_counts, term_counts, tfidf_weight
+from webcare_nlp.features.vectorize import _dense_entries, _entries, _side_by_side
 from webcare_nlp.text.language import LanguageIdentifier
 from webcare_nlp.text.pii import find_entities
 
@@ -52,6 +53,21 @@ def test_term_counts_equal_scikit_learns_to_the_bit():
     vectorizer = TfidfVectorizer(analyzer=lambda terms: terms, sublinear_tf=True, dtype=np.float32).fit(documents)
     new = [["waar", "is", "is", "onbekend"], [], ["koffer", "kwijt"]]
     assert _same(tfidf_weight(vectorizer, term_counts(vectorizer, new)), vectorizer.transform(new))
+
+
+def test_blocks_side_by_side_equal_scipys_hstack_to_the_bit():
+    rng = np.random.default_rng(3)
+    sparse_blocks = [
+        sp.random(7, width, density=0.3, format="csr", random_state=i, dtype=np.float32)
+        for i, width in enumerate((9, 4))
+    ]
+    dense = (rng.random((7, 5)) > 0.6) * rng.random((7, 5)).astype(np.float32)
+    dense[2] = 0.0  # a message with no cue at all
+    ours = _side_by_side([(_entries(b), b.shape[1]) for b in sparse_blocks] + [(_dense_entries(dense), 5)], n_rows=7)
+    theirs = sp.hstack([*sparse_blocks, sp.csr_matrix(dense)], format="csr", dtype=np.float32)
+    for name in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(ours, name), getattr(theirs, name)), name
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
 
 
 def test_fast_probabilities_equal_the_calibrated_models_own():
