@@ -170,14 +170,17 @@ def _dense_entries(matrix: np.ndarray) -> _Entries:
 def _side_by_side(blocks: list[tuple[_Entries, int]], n_rows: int) -> sp.csr_matrix:
     """`sp.hstack` of the blocks as float32 CSR, with the same layout (each row: the blocks' values in turn),
     built by numpy in one go: scipy's per-block checks and conversions were most of a single message's time."""
-    offsets = np.cumsum([0] + [width for _, width in blocks])
-    rows = np.concatenate([entries[0] for entries, _ in blocks])
-    order = np.argsort(rows, kind="stable")
-    columns = np.concatenate([entries[1] + offset for (entries, _), offset in zip(blocks, offsets, strict=False)])
-    values = np.concatenate([np.asarray(entries[2], dtype=np.float32) for entries, _ in blocks])
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_rows))])
-    index_dtype = np.int32 if indptr[-1] < np.iinfo(np.int32).max else np.int64
-    return sp.csr_matrix(
-        (values[order], columns[order].astype(index_dtype), indptr.astype(index_dtype)),
-        shape=(n_rows, int(offsets[-1])),
-    )
+    counts = [np.bincount(entries[0], minlength=n_rows) for entries, _ in blocks]
+    indptr = np.concatenate([[0], np.cumsum(np.sum(counts, axis=0))])
+    nnz = int(indptr[-1])
+    index_dtype = np.int32 if nnz < np.iinfo(np.int32).max else np.int64
+    columns, values = np.empty(nnz, dtype=index_dtype), np.empty(nnz, dtype=np.float32)
+    row_start, offset = indptr[:-1].copy(), 0
+    for ((rows, cols, vals), width), count in zip(blocks, counts, strict=True):
+        # An entry lands after the row's earlier blocks, at its own rank within its row in this block.
+        first_in_block = np.cumsum(count) - count
+        position = row_start[rows] + np.arange(len(rows)) - first_in_block[rows]
+        columns[position], values[position] = cols + offset, vals
+        row_start += count
+        offset += width
+    return sp.csr_matrix((values, columns, indptr.astype(index_dtype)), shape=(n_rows, offset))
