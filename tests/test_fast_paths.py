@@ -137,3 +137,34 @@ def test_plainly_dutch_posts_skip_lingua_and_the_rest_do_not():
             "??",
         ]
     ) == ["nl", "en", "de", "nl"]
+
+
+def test_library_index_rows_equal_a_transform_of_each_part():
+    # The index fits its vectorisers once on templates + articles + history and splits the rows.
+    from webcare_nlp.rank.index import LibraryIndex, _transform
+    from webcare_nlp.rank.library import HistoryEntry, Library, Template
+
+    library = Library(
+        templates=[
+            Template(id="t1", title="Vertraging", text="Sorry voor de vertraging van je pakket, {naam}."),
+            Template(id="t2", title="Wachtwoord", text="Je wachtwoord herstel je via de app."),
+        ],
+        history=[
+            HistoryEntry(id="h1", text="Waar blijft mijn pakket?", used=("t1",)),
+            HistoryEntry(id="h2", text="Wachtwoord vergeten, help", used=("t2",)),
+            HistoryEntry(id="h3", text="Pakket kwijt!!", used=("t1",)),
+        ],
+    )
+    index = LibraryIndex(library)
+    history = [entry.text for entry in library.history]
+    templates = [t.document for t in library.templates]
+    for vectorizer, rows, past in (
+        (index.word_vectorizer, index._word["template"], index._history_word),
+        (index.char_vectorizer, index._char["template"], index._history_char),
+    ):
+        for got, texts in ((rows, templates), (past, history)):
+            want = _transform(vectorizer, texts)
+            assert got.shape == want.shape and got.has_sorted_indices
+            np.testing.assert_array_equal(got.indices, want.indices)
+            np.testing.assert_allclose(got.toarray(), want.toarray(), rtol=1e-6)
+    assert index._word["article"].shape[0] == 0

@@ -233,22 +233,21 @@ class LibraryIndex:
         docs = {kind: [item.document for item in items] for kind, items in self.items.items()}
         history_texts = [entry.text for entry in library.history]
         corpus = docs["template"] + docs["article"] + history_texts
-        self.word_vectorizer = TfidfVectorizer(
-            analyzer=_word_terms,
-            sublinear_tf=True,
-            min_df=1,
-        ).fit(corpus)
-        self.char_vectorizer = TfidfVectorizer(analyzer=_char_grams, sublinear_tf=True, min_df=1, dtype=np.float32).fit(
-            corpus
-        )
-        self._word = {kind: _transform(self.word_vectorizer, texts) for kind, texts in docs.items()}
-        self._char = {kind: _transform(self.char_vectorizer, texts) for kind, texts in docs.items()}
+        self.word_vectorizer = TfidfVectorizer(analyzer=_word_terms, sublinear_tf=True, min_df=1)
+        self.char_vectorizer = TfidfVectorizer(analyzer=_char_grams, sublinear_tf=True, min_df=1, dtype=np.float32)
+        # Fitted and transformed in one pass over the corpus: the rows of the templates, articles and history
+        # are the corpus's own rows, so no text is analysed twice (the index is built once per history fold).
+        word_rows, char_rows = (_corpus_rows(v, corpus) for v in (self.word_vectorizer, self.char_vectorizer))
+        bounds = np.cumsum([0, len(docs["template"]), len(docs["article"]), len(history_texts)])
+        parts = {"template": slice(bounds[0], bounds[1]), "article": slice(bounds[1], bounds[2])}
+        self._word = {kind: word_rows[rows] for kind, rows in parts.items()}
+        self._char = {kind: char_rows[rows] for kind, rows in parts.items()}
         titles = {
             kind: [" ".join([item.title, " ".join(item.tags)]) for item in items] for kind, items in self.items.items()
         }
         self._title = {kind: _transform(self.word_vectorizer, texts) for kind, texts in titles.items()}
-        self._history_word = _transform(self.word_vectorizer, history_texts)
-        self._history_char = _transform(self.char_vectorizer, history_texts)
+        self._history_word = word_rows[bounds[2] : bounds[3]]
+        self._history_char = char_rows[bounds[2] : bounds[3]]
         self._lemma_sets = {kind: [set(lemmas(doc)) for doc in texts] for kind, texts in docs.items()}
         idf = self.word_vectorizer.idf_
         vocabulary = self.word_vectorizer.vocabulary_
@@ -588,6 +587,13 @@ class LibraryIndex:
             )
             value = self._pairs[key] = float(matrix.data[a][in_a] @ matrix.data[b][in_b])
         return value
+
+
+def _corpus_rows(vectorizer: TfidfVectorizer, corpus: list[str]) -> sparse.csr_matrix:
+    """Fits the vectoriser on the corpus and returns the corpus's rows, column indices sorted per row."""
+    rows = sparse.csr_matrix(vectorizer.fit_transform(corpus))
+    rows.sort_indices()
+    return rows
 
 
 def _transform(vectorizer: TfidfVectorizer, texts: list[str]) -> sparse.csr_matrix:
