@@ -90,3 +90,15 @@ def test_score_output_problems_are_clear(tmp_path):
     assert result.exit_code == 0 and (tmp_path / "e.jsonl").read_text() == ""
     gone = runner.invoke(app, ["score", str(tmp_path / "absent.jsonl"), "--output", str(tmp_path / "x.jsonl")])
     assert gone.exit_code == 2 and "No such input file" in gone.output
+
+
+def test_suggest_each_line_answers_every_message_and_reports_bad_lines():
+    lines = b"Waar blijft mijn pakket?\n\nik wil mijn abonnement opzeggen\n" + b"\xff\xfe bad\n" + b"x" * 20_001
+    result = runner.invoke(app, ["suggest", "-", "--each-line", "--json", "--always"], input=lines)
+    assert result.exit_code == 0, result.output
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["id"] for a in answers] == ["1", "3"]
+    assert all(a["suggestions"] for a in answers)
+    assert "line 4: not valid UTF-8" in result.stderr and "line 5:" in result.stderr
+    refused = runner.invoke(app, ["suggest", "a message", "--each-line"])
+    assert refused.exit_code == 2 and "give - as the text" in refused.output

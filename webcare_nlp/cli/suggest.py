@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -86,6 +88,14 @@ def suggest(
     top_k: Annotated[int, typer.Option(help="Suggestions per kind (templates, articles).", min=1, max=20)] = 3,
     always: Annotated[bool, typer.Option(help="Suggest even when no reply is expected.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON of the output contract.")] = False,
+    each_line: Annotated[
+        bool,
+        typer.Option(
+            "--each-line",
+            help="With -: every line of standard input is a message, answered as it comes, with the engine "
+            "loaded once (paste messages one after another; --json prints one JSON line each).",
+        ),
+    ] = False,
     model: ModelOption = None,
 ) -> None:
     """Label a message and suggest filled-in reply templates and help articles, with the reason why.
@@ -93,7 +103,11 @@ def suggest(
     Example:
 
         webcare suggest "@NoordwindHelpt mijn koffer is niet aangekomen" --author Sanne --initials JV --channel twitter
+
+        webcare suggest - --each-line --company noordwind --initials JV
     """
+    if each_line and text != "-":
+        fail("--each-line reads the messages from standard input: give - as the text.")
     try:
         engine = load_suggesting_engine(
             model,
@@ -105,6 +119,9 @@ def suggest(
             shared_by_history=shared_by_history,
         )
         fields = {"company": company, "channel": channel, "platform": platform, "author": author}
+        if each_line:
+            _answer_each_line(engine, fields, top_k=top_k, always=always, as_json=as_json)
+            return
         result = engine.suggest(read_text(text), top_k=top_k, always=always, **fields)
     except WebcareError as exc:
         fail(str(exc))
@@ -112,6 +129,32 @@ def suggest(
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         _print_suggestions(result)
+
+
+def _answer_each_line(engine: Any, fields: dict[str, Any], *, top_k: int, always: bool, as_json: bool) -> None:
+    """Answers every line of standard input as one message; a line that cannot be read is reported, not fatal."""
+    engine.suggest("Hoi, waar blijft mijn pakket?", always=True)  # builds the index before the first real line
+    if sys.stdin.isatty():
+        typer.echo("ready: paste a message and press Enter (Ctrl-D to stop)", err=True)
+    for number, raw in enumerate(sys.stdin.buffer, 1):
+        try:
+            line = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            typer.echo(f"line {number}: not valid UTF-8 text, skipped", err=True)
+            continue
+        if not line.strip():
+            continue
+        started = time.perf_counter()
+        try:
+            result = engine.suggest(line, top_k=top_k, always=always, id=str(number), **fields)
+        except WebcareError as exc:
+            typer.echo(f"line {number}: {exc}", err=True)
+            continue
+        if as_json:
+            typer.echo(json.dumps(result, ensure_ascii=False))
+        else:
+            _print_suggestions(result)
+            typer.echo(f"({(time.perf_counter() - started) * 1000:.1f} ms)\n", err=True)
 
 
 @app.command()
