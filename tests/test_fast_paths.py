@@ -46,6 +46,8 @@ def test_char_ngrams_equal_scikit_learns_to_the_bit():
     assert _same(tfidf_weight(vectorizer, char_wb_counts(vectorizer, new, cache)), vectorizer.transform(new))
     assert cache  # the second call is served from the cache and gives the same
     assert _same(tfidf_weight(vectorizer, char_wb_counts(vectorizer, new, cache)), vectorizer.transform(new))
+    for text in [*new, "pakket pakket koffer pakket"]:  # one message takes its own path
+        assert _same(tfidf_weight(vectorizer, char_wb_counts(vectorizer, [text], cache)), vectorizer.transform([text]))
 
 
 def test_term_counts_equal_scikit_learns_to_the_bit():
