@@ -75,8 +75,14 @@ def topics(
         bool, typer.Option("--all-intents", help="Cluster every message, not only questions, requests, complaints.")
     ] = False,
     clusterer: Annotated[
-        str, typer.Option(help="linkage (cosine average linkage, default), hdbscan, or kmeans (needs --n-topics).")
-    ] = "linkage",
+        str,
+        typer.Option(
+            help=(
+                "graph (communities of the nearest-neighbour graph, default), linkage (cosine average linkage), "
+                "hdbscan, or kmeans (needs --n-topics)."
+            )
+        ),
+    ] = "graph",
     bucket: Annotated[str, typer.Option(help="Trend buckets: day, hour or auto.")] = "auto",
     overwrite: Annotated[bool, typer.Option(help="Replace existing output files.")] = False,
     model: ModelOption = None,

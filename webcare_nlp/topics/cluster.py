@@ -1,4 +1,5 @@
-"""Clustering models for topics: a small base class, cosine average linkage, and any scikit-learn clusterer."""
+"""Clustering models for topics: a small base class, communities of a nearest-neighbour graph (the default),
+cosine average linkage, and any scikit-learn clusterer."""
 
 from __future__ import annotations
 
@@ -30,6 +31,20 @@ class ClusterModel(BaseEstimator):
 
     def fit_predict(self, X: Any, y: object = None) -> np.ndarray:
         return np.asarray(self.fit(X).labels_)
+
+
+def _micro_clusters(X: Any, n_micro: int, random_state: int) -> tuple[np.ndarray, Any]:
+    """Each row's micro-cluster (MiniBatchKMeans on an SVD projection) and the micro-clusters' mean rows."""
+    n = X.shape[0]
+    n_components = min(100, X.shape[1] - 1)
+    reduced = normalize(TruncatedSVD(n_components, random_state=random_state).fit_transform(X))
+    micro = MiniBatchKMeans(n_clusters=n_micro, random_state=random_state, n_init=1, batch_size=4096).fit_predict(
+        reduced
+    )
+    used, micro = np.unique(micro, return_inverse=True)
+    members = sp.csr_matrix((np.ones(n, dtype=np.float32), (micro, np.arange(n))), shape=(len(used), n))
+    counts = np.asarray(members.sum(axis=1)).ravel()
+    return micro, sp.diags(1.0 / counts) @ members @ X
 
 
 class CosineAverageLinkage(ClusterModel):
@@ -80,19 +95,90 @@ class CosineAverageLinkage(ClusterModel):
         if n <= self.max_exact:
             self.labels_ = self._link(_dense(X @ X.T))
             return self
-        n_components = min(100, X.shape[1] - 1)
-        reduced = normalize(TruncatedSVD(n_components, random_state=self.random_state).fit_transform(X))
-        n_micro = self.max_exact // 2
-        micro = MiniBatchKMeans(
-            n_clusters=n_micro, random_state=self.random_state, n_init=1, batch_size=4096
-        ).fit_predict(reduced)
-        used, micro = np.unique(micro, return_inverse=True)
-        members = sp.csr_matrix((np.ones(n, dtype=np.float32), (micro, np.arange(n))), shape=(len(used), n))
-        counts = np.asarray(members.sum(axis=1)).ravel()
-        means = sp.diags(1.0 / counts) @ members @ X
+        micro, means = _micro_clusters(X, self.max_exact // 2, self.random_state)
         similarity = _dense(means @ means.T)
         # A micro-cluster's own average similarity is below 1: keep the diagonal out of the linkage.
         self.labels_ = self._link(similarity)[micro]
+        return self
+
+
+class KnnGraphCommunities(ClusterModel):
+    """Louvain communities of the cosine k-nearest-neighbour graph, as single-cell and short-text pipelines do.
+
+    Each row is linked to its `n_neighbors` most similar rows (cosine, positive only) and the graph is cut
+    into communities by modularity (networkx's Louvain). Unlike one distance threshold for a whole
+    dendrogram, this follows the local density: a topic is a group whose members are each other's
+    neighbours, however many words they share with the rest. Modularity prefers fewer, larger groups as
+    the graph grows, so the resolution grows with the number of rows (a fixed bar on a community's
+    internal density, as the constant Potts model has): `resolution` at `reference_size` rows,
+    proportionally more above. Rows with no similar neighbour stay alone (outliers after `min_size`).
+
+    Above `max_exact` rows the rows are first grouped into micro-clusters (MiniBatchKMeans on an SVD
+    projection), whose mean vectors are the graph's nodes.
+
+    Args:
+        n_neighbors: neighbours per row in the graph.
+        resolution: Louvain resolution for an archive of `reference_size` rows (or fewer).
+        reference_size: rows at which `resolution` holds; 31 is the corpus's average number of FAQ
+            messages per company, where 0.7 and 10 neighbours were chosen (benchmarks/topics_eval.py).
+        max_exact: largest number of rows linked exactly.
+        random_state: seed of Louvain and of the micro-clustering.
+
+    Example:
+        >>> import numpy as np
+        >>> rows = np.array([[1, 0], [0.9, 0.1], [0.95, 0.05], [0, 1], [0.1, 0.9], [0.05, 0.95]])
+        >>> KnnGraphCommunities(n_neighbors=2).fit_predict(rows / np.linalg.norm(rows, axis=1, keepdims=True))
+        array([0, 0, 0, 1, 1, 1])
+    """
+
+    def __init__(
+        self,
+        *,
+        n_neighbors: int = 10,
+        resolution: float = 0.7,
+        reference_size: int = 31,
+        max_exact: int = 4000,
+        random_state: int = 0,
+    ) -> None:
+        self.n_neighbors = n_neighbors
+        self.resolution = resolution
+        self.reference_size = reference_size
+        self.max_exact = max_exact
+        self.random_state = random_state
+
+    def _communities(self, similarity: np.ndarray) -> np.ndarray:
+        import networkx as nx
+
+        n = similarity.shape[0]
+        if n < 2:
+            return np.zeros(n, dtype=int)
+        similarity = similarity.copy()
+        np.fill_diagonal(similarity, -np.inf)
+        k = min(self.n_neighbors, n - 1)
+        neighbours = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        rows = np.repeat(np.arange(n), k)
+        cols = neighbours.ravel()
+        weights = similarity[rows, cols]
+        keep = weights > 0
+        graph = sp.coo_matrix((weights[keep], (rows[keep], cols[keep])), shape=(n, n)).tocsr()
+        graph = graph.maximum(graph.T)  # an edge when either row counts the other among its neighbours
+        resolution = self.resolution * max(1.0, n / self.reference_size)
+        communities = nx.community.louvain_communities(
+            nx.from_scipy_sparse_array(graph), weight="weight", resolution=resolution, seed=self.random_state
+        )
+        labels = np.empty(n, dtype=int)
+        # Numbered by their first row, so the numbering does not depend on set order.
+        for number, members in enumerate(sorted(communities, key=min)):
+            labels[list(members)] = number
+        return labels
+
+    def fit(self, X: Any, y: object = None) -> KnnGraphCommunities:
+        n = X.shape[0]
+        if n <= self.max_exact:
+            self.labels_ = self._communities(_dense(X @ X.T))
+            return self
+        micro, means = _micro_clusters(X, self.max_exact // 2, self.random_state)
+        self.labels_ = self._communities(_dense(means @ means.T))[micro]
         return self
 
 
@@ -127,13 +213,16 @@ class SklearnClusters(ClusterModel):
         return self
 
 
-CLUSTERERS = ("linkage", "hdbscan", "kmeans")
+CLUSTERERS = ("graph", "linkage", "hdbscan", "kmeans")
 
 
 def make_cluster_model(
     name: str, *, min_size: int = 3, n_topics: int | None = None, random_state: int = 0
 ) -> ClusterModel:
-    """The clustering model of a name: "linkage" (the default), "hdbscan" or "kmeans" (needs n_topics).
+    """The clustering model of a name: "graph" (the default), "linkage", "hdbscan" or "kmeans" (needs n_topics).
+
+    A fixed number of topics (`n_topics`) is something Louvain cannot be told, so "graph" with it is
+    average linkage cut at that number.
 
     Example:
         >>> make_cluster_model("hdbscan", min_size=5).estimator.min_cluster_size
@@ -143,7 +232,9 @@ def make_cluster_model(
 
     from webcare_nlp.errors import InputError
 
-    if name == "linkage":
+    if name == "graph" and n_topics is None:
+        return KnnGraphCommunities(random_state=random_state)
+    if name in ("graph", "linkage"):
         return CosineAverageLinkage(n_clusters=n_topics, random_state=random_state)
     if name == "hdbscan":
         return SklearnClusters(HDBSCAN(min_cluster_size=min_size), random_state=random_state)

@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from webcare_nlp.text.pipeline import ProcessedText
-from webcare_nlp.topics.cluster import OUTLIER, ClusterModel, CosineAverageLinkage
+from webcare_nlp.topics.cluster import OUTLIER, ClusterModel, CosineAverageLinkage, KnnGraphCommunities
 from webcare_nlp.topics.ctfidf import class_tfidf, short_label
 from webcare_nlp.topics.vectorize import TopicVectorizer
 
@@ -59,8 +59,8 @@ class TopicModel(BaseEstimator):
         min_size: smallest topic; smaller clusters become outliers (topic None).
         n_topics: a fixed number of topics instead of the automatic threshold (then over the whole
             archive, not per company).
-        cluster_model: a ClusterModel (default: CosineAverageLinkage); any scikit-learn clusterer
-            fits in through `SklearnClusters`.
+        cluster_model: a ClusterModel (default: KnnGraphCommunities, or CosineAverageLinkage cut at
+            `n_topics` when that is given); any scikit-learn clusterer fits in through `SklearnClusters`.
         vectorizer: a TopicVectorizer (default settings when None).
         by_company: cluster each company's messages apart, since a team's FAQ is per brand.
         random_state: seed for the clustering models that use one.
@@ -97,7 +97,9 @@ class TopicModel(BaseEstimator):
     def _cluster_model(self) -> ClusterModel:
         if self.cluster_model is not None:
             return clone(self.cluster_model)
-        return CosineAverageLinkage(n_clusters=self.n_topics, random_state=self.random_state)
+        if self.n_topics is not None:
+            return CosineAverageLinkage(n_clusters=self.n_topics, random_state=self.random_state)
+        return KnnGraphCommunities(random_state=self.random_state)
 
     def _clusters(self, matrix: sp.csr_matrix, companies: list[str | None]) -> np.ndarray:
         labels = np.full(matrix.shape[0], OUTLIER)
