@@ -178,3 +178,35 @@ def test_large_archive_path_links_micro_clusters(pipeline):
     model.fit(pipeline.process_many(BAGGAGE * 2 + APP * 2, langs=["nl"] * 16))
     assert len(set(model.labels_[:8])) == 1 and len(set(model.labels_[8:])) == 1
     assert model.labels_[0] != model.labels_[8] and None not in model.labels_
+
+
+def test_large_archive_path_of_the_graph_links_micro_clusters(pipeline):
+    from webcare_nlp.topics.cluster import KnnGraphCommunities
+
+    model = TopicModel(cluster_model=KnnGraphCommunities(max_exact=12, n_neighbors=2), min_size=2)
+    model.fit(pipeline.process_many(BAGGAGE * 2 + APP * 2, langs=["nl"] * 16))
+    assert len(set(model.labels_[:8])) == 1 and len(set(model.labels_[8:])) == 1
+    assert model.labels_[0] != model.labels_[8] and None not in model.labels_
+
+
+def test_graph_communities_never_mix_separate_groups_and_are_seeded():
+    import numpy as np
+
+    from webcare_nlp.topics.cluster import KnnGraphCommunities
+
+    rng = np.random.default_rng(0)
+    for per_group in (8, 100):  # below and far above the reference size, where the resolution grows
+        rows = np.repeat(np.eye(8)[:4], per_group, axis=0) + rng.normal(0, 0.05, (4 * per_group, 8))
+        rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+        labels = KnnGraphCommunities().fit_predict(rows)
+        groups = np.repeat(np.arange(4), per_group)
+        assert len(set(labels.tolist())) >= 4
+        assert all(len(set(groups[labels == label].tolist())) == 1 for label in set(labels.tolist()))
+        assert labels.tolist() == KnnGraphCommunities().fit_predict(rows).tolist()
+
+
+def test_fixed_number_of_topics_uses_linkage():
+    from webcare_nlp.topics.cluster import CosineAverageLinkage, KnnGraphCommunities, make_cluster_model
+
+    assert isinstance(make_cluster_model("graph"), KnnGraphCommunities)
+    assert isinstance(make_cluster_model("graph", n_topics=5), CosineAverageLinkage)
