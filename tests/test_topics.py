@@ -210,3 +210,11 @@ def test_fixed_number_of_topics_uses_linkage():
 
     assert isinstance(make_cluster_model("graph"), KnnGraphCommunities)
     assert isinstance(make_cluster_model("graph", n_topics=5), CosineAverageLinkage)
+
+
+def test_copies_of_a_text_join_their_topic_instead_of_forming_their_own(pipeline):
+    # Seventeen copies of each text (retweets, pasted complaints) must give the topics of the texts.
+    texts = BAGGAGE + APP
+    model = TopicModel().fit(pipeline.process_many(texts * 17, langs=["nl"] * len(texts) * 17))
+    assert len(model.active_topics()) == 2
+    assert model.labels_[: len(texts)] == model.labels_[len(texts) : 2 * len(texts)]

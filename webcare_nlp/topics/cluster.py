@@ -47,6 +47,28 @@ def _micro_clusters(X: Any, n_micro: int, random_state: int) -> tuple[np.ndarray
     return micro, sp.diags(1.0 / counts) @ members @ X
 
 
+def _distinct_rows(X: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The index of each distinct row's first occurrence, and for every row the number of its distinct row."""
+    if sp.issparse(X):
+        X = sp.csr_matrix(X)
+        X.sort_indices()
+        keys: list[Any] = [
+            (X.indices[start:end].tobytes(), X.data[start:end].tobytes())
+            for start, end in zip(X.indptr[:-1], X.indptr[1:], strict=True)
+        ]
+    else:
+        keys = [row.tobytes() for row in np.ascontiguousarray(X)]
+    seen: dict[Any, int] = {}
+    first: list[int] = []
+    copies = np.empty(len(keys), dtype=int)
+    for i, key in enumerate(keys):
+        if key not in seen:
+            seen[key] = len(first)
+            first.append(i)
+        copies[i] = seen[key]
+    return np.asarray(first, dtype=int), copies
+
+
 class CosineAverageLinkage(ClusterModel):
     """Agglomerative clustering, average linkage on cosine distance, cut at a distance threshold.
 
@@ -173,12 +195,15 @@ class KnnGraphCommunities(ClusterModel):
         return labels
 
     def fit(self, X: Any, y: object = None) -> KnnGraphCommunities:
-        n = X.shape[0]
-        if n <= self.max_exact:
-            self.labels_ = self._communities(_dense(X @ X.T))
+        # Copies of one text (retweets, pasted complaints) would be each other's only neighbours and
+        # form a community of their own: the graph is built over the distinct rows.
+        first, copies = _distinct_rows(X)
+        X = X[first]
+        if X.shape[0] <= self.max_exact:
+            self.labels_ = self._communities(_dense(X @ X.T))[copies]
             return self
         micro, means = _micro_clusters(X, self.max_exact // 2, self.random_state)
-        self.labels_ = self._communities(_dense(means @ means.T))[micro]
+        self.labels_ = self._communities(_dense(means @ means.T))[micro][copies]
         return self
 
 
