@@ -1,6 +1,11 @@
 """FAQ topic discovery, measured: the project's corpus (where the settings were chosen), the dev set,
 banking77 with the TF-IDF + KMeans (told k=77) baseline in the same run, and fit time and memory at scale.
 
+Each set is clustered on the lexical features alone and with the topic similarity the shipped model
+learned from the corpus's labelled FAQ topics (`topics.learned`). On the corpus itself the learned
+space is measured with each sector's topics held out of its training (leave one sector out), since
+the shipped space has seen them all.
+
 Unassigned messages count as singleton clusters for ARI/NMI (a wrong guess would be worse than none,
 but merging them into one "null" cluster would reward leaving everything out).
 Usage: python -m benchmarks.topics_eval [--scale 100000]
@@ -23,6 +28,7 @@ from webcare_nlp import schema
 from webcare_nlp.dataset import TRAINING_DATA, load_labelled
 from webcare_nlp.text.pipeline import TextPipeline
 from webcare_nlp.topics.discover import discover_topics
+from webcare_nlp.topics.learned import GuidedTopicVectorizer, TopicSpace
 from webcare_nlp.topics.model import TopicModel
 
 
@@ -50,6 +56,31 @@ def evaluate(name: str, records: list[dict[str, Any]], pipeline: TextPipeline, *
     )
 
 
+def leave_one_sector_out(records: list[dict[str, Any]], pipeline: TextPipeline) -> None:
+    """Corpus topics per sector, the learned space trained on the other sectors' topics only."""
+    processed = pipeline.process_many([r["text"] for r in records], langs=[r.get("lang") for r in records])
+    start = time.perf_counter()
+    gold: list[Any] = []
+    predicted: dict[str, list[str | None]] = {"lexical": [], "learned": []}
+    for sector in sorted({r["sector"] for r in records}):
+        inside = [i for i, r in enumerate(records) if r["sector"] == sector]
+        outside = [i for i, r in enumerate(records) if r["sector"] != sector]
+        space = TopicSpace().fit([processed[i] for i in outside], [records[i]["faq_topic"] for i in outside])
+        gold += [records[i]["faq_topic"] for i in inside]
+        for name, vectorizer in (("lexical", None), ("learned", GuidedTopicVectorizer(space))):
+            model = TopicModel(vectorizer=vectorizer).fit(
+                [processed[i] for i in inside], companies=[records[i].get("company") for i in inside]
+            )
+            predicted[name] += [f"{sector}/{t}" if t else None for t in model.labels_]
+    for name, labels in predicted.items():
+        ari, nmi = scores(gold, labels)
+        print(
+            f"corpus, each sector's topics held out ({name}): ARI {ari:.3f}  NMI {nmi:.3f}  topics "
+            f"{len({t for t in labels if t})}"
+        )
+    print(f"  ({time.perf_counter() - start:.0f} s for both)")
+
+
 def kmeans_baseline(name: str, records: list[dict[str, Any]], k: int) -> None:
     start = time.perf_counter()
     matrix = TfidfVectorizer(sublinear_tf=True).fit_transform([r["text"] for r in records])
@@ -69,7 +100,12 @@ def devset_full(records: list[dict[str, Any]]) -> None:
     engine = Engine.load()
     messages = _messages(records, ("id", "text", "lang", "company", "channel", "platform"))
     intents = [r["intent"] for r in engine.analyze_many(messages)]
-    run = discover_topics(messages, text_pipeline=engine.text_pipeline, intents=intents)
+    run = discover_topics(
+        messages,
+        text_pipeline=engine.text_pipeline,
+        intents=intents,
+        model=TopicModel(vectorizer=GuidedTopicVectorizer(engine.topic_space)),
+    )
     gold = [r.get("faq_topic") or "_none" for r in records]
     predicted = [t or "_none" for t in run.topics_of_messages]
     print(
@@ -106,18 +142,31 @@ def scale(n: int, pipeline: TextPipeline) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=int, default=0, help="also fit this many sampled corpus messages")
+    parser.add_argument("--skip-held-out", action="store_true", help="skip the leave-one-sector-out corpus run")
     args = parser.parse_args()
+    from webcare_nlp.engine import Engine
+
     pipeline = TextPipeline()
+    space = Engine.load().topic_space
+
+    def learned() -> TopicModel:
+        return TopicModel(vectorizer=GuidedTopicVectorizer(space))
+
     corpus = [r for r in load_labelled(TRAINING_DATA) if r.get("faq_topic")]
-    evaluate("corpus (where settings were chosen)", corpus, pipeline)
+    evaluate("corpus (where settings were chosen), lexical", corpus, pipeline)
+    if not args.skip_held_out:
+        leave_one_sector_out(corpus, pipeline)
     if require(DEVSET):
         records = read_jsonl(DEVSET)
-        evaluate("dev set, messages with a faq_topic", [r for r in records if r.get("faq_topic")], pipeline)
+        with_topic = [r for r in records if r.get("faq_topic")]
+        evaluate("dev set, messages with a faq_topic, lexical", with_topic, pipeline)
+        evaluate("dev set, messages with a faq_topic, learned", with_topic, pipeline, model=learned())
         devset_full(records)
     path = REAL / "banking77-test-topics.jsonl"
     if require(path):
         records = read_jsonl(path)
-        evaluate("banking77", records, pipeline)
+        evaluate("banking77, lexical", records, pipeline)
+        evaluate("banking77, learned", records, pipeline, model=learned())
         kmeans_baseline("banking77", records, k=len({r["faq_topic"] for r in records}))
     if args.scale:
         scale(args.scale, pipeline)

@@ -20,6 +20,7 @@ from webcare_nlp.rank.ranker import RankerSet
 from webcare_nlp.rank.suggest import Request, Suggester
 from webcare_nlp.rank.tuning import MIN_OWN_HISTORY, adapt_rankers
 from webcare_nlp.text.pipeline import TextPipeline
+from webcare_nlp.topics.learned import TopicSpace
 from webcare_nlp.topics.model import TopicModel
 
 LABEL_MODELS = ("intent", "sentiment", "reactive", "platform")
@@ -53,6 +54,7 @@ class Engine:
         feedback_db: str | Path | None = None,
         agent_initials: str = "",
         topic_model: TopicModel | None = None,
+        topic_space: TopicSpace | None = None,
         adapt: bool = True,
     ) -> None:
         self.text_pipeline = text_pipeline
@@ -65,6 +67,8 @@ class Engine:
         self.feedback_db = feedback_db
         self.agent_initials = agent_initials
         self.topic_model = topic_model
+        # What makes two questions one FAQ topic, learned from the training data's labelled topics.
+        self.topic_space = topic_space
         self.adapt = adapt
         self._suggester: Suggester | None = None
         # Class names and columns are looked up once here, not for every message.
@@ -91,6 +95,7 @@ class Engine:
             "settings": {"review_margin": self.review_margin},
             **({"rankers": self.rankers} if self.rankers is not None else {}),
             **({"topic_model": self.topic_model} if self.topic_model is not None else {}),
+            **({"topic_space": self.topic_space} if self.topic_space is not None else {}),
         }
 
     @classmethod
@@ -126,6 +131,7 @@ class Engine:
             feedback_db=feedback_db,
             agent_initials=agent_initials,
             topic_model=components.get("topic_model"),
+            topic_space=components.get("topic_space"),
             adapt=adapt,
         )
 

@@ -32,6 +32,7 @@ from webcare_nlp.rank.library import Library
 from webcare_nlp.rank.ranker import RankerSet
 from webcare_nlp.rank.tuning import fit_rankers
 from webcare_nlp.text.pipeline import TextPipeline
+from webcare_nlp.topics.learned import fit_topic_space
 
 log = logging.getLogger(__name__)
 
@@ -331,6 +332,7 @@ def train(
     engine = fit_engine(processed, records, reports, config, text_pipeline)
     if config.rank_folds:
         engine.rankers = fit_ranking(engine, records, data=data, config=config, history=history)
+    engine.topic_space = fit_topic_space(processed, records)
     result = TrainingResult(
         engine=engine,
         reports=reports,

@@ -83,6 +83,12 @@ def topics(
             )
         ),
     ] = "graph",
+    lexical_only: Annotated[
+        bool,
+        typer.Option(
+            "--lexical-only", help="Leave out the topic similarity the model learned from labelled FAQ topics."
+        ),
+    ] = False,
     bucket: Annotated[str, typer.Option(help="Trend buckets: day, hour or auto.")] = "auto",
     overwrite: Annotated[bool, typer.Option(help="Replace existing output files.")] = False,
     model: ModelOption = None,
@@ -99,6 +105,7 @@ def topics(
     from webcare_nlp import persist
     from webcare_nlp.topics.cluster import make_cluster_model
     from webcare_nlp.topics.discover import FAQ_INTENTS, discover_topics, write_run
+    from webcare_nlp.topics.learned import GuidedTopicVectorizer
     from webcare_nlp.topics.model import TopicModel
     from webcare_nlp.topics.report import write_report
 
@@ -122,7 +129,12 @@ def topics(
             text_pipeline=engine.text_pipeline,
             intents=intents,
             keep_intents=None if all_intents else FAQ_INTENTS,
-            model=TopicModel(min_size=min_size, n_topics=n_topics, cluster_model=cluster_model),
+            model=TopicModel(
+                min_size=min_size,
+                n_topics=n_topics,
+                cluster_model=cluster_model,
+                vectorizer=None if lexical_only else GuidedTopicVectorizer(engine.topic_space),
+            ),
             previous=engine.topic_model,
             documents=_documents(templates, articles),
             bucket=bucket,
