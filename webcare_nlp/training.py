@@ -5,11 +5,13 @@ The trainer builds an Engine; the engine never imports the trainer (SetFit keeps
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import hashlib
 import logging
 import os
+import threading
 import time
 import tomllib
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,6 +23,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
 
 from webcare_nlp import persist, schema, versions
 from webcare_nlp.classify.models import TASKS, calibrated, model_families
@@ -35,6 +38,15 @@ from webcare_nlp.text.pipeline import TextPipeline
 from webcare_nlp.topics.learned import fit_topic_space
 
 log = logging.getLogger(__name__)
+
+# liblinear (LinearSVC) seeds one random generator in global C state per fit: two fits in parallel
+# threads draw from it in turn and come out different from run to run. Its fits take turns.
+_LIBLINEAR = threading.Lock()
+
+
+def _liblinear_guard(estimator: Any) -> contextlib.AbstractContextManager[Any]:
+    uses = isinstance(estimator, LinearSVC) or getattr(estimator, "solver", None) == "liblinear"
+    return _LIBLINEAR if uses else contextlib.nullcontext()
 
 
 @dataclass
@@ -144,11 +156,12 @@ def cross_validate(
     ]
 
     def run(candidate: Any, x_train: Any, y_train: np.ndarray, x_val: Any) -> np.ndarray:
-        return clone(candidate).fit(x_train, y_train).predict(x_val)
+        with _liblinear_guard(candidate):
+            return clone(candidate).fit(x_train, y_train).predict(x_val)
 
     # One pool for every fold: while the workers fit one fold's models (NumPy, SciPy and liblinear release
-    # the GIL), this thread builds the next fold's features. Every fit is seeded, so the order in which the
-    # threads finish changes nothing.
+    # the GIL), this thread builds the next fold's features. Every fit is seeded and liblinear's fits take
+    # turns, so the order in which the threads finish changes nothing.
     pending: list[tuple[str, str, int, np.ndarray, Future[np.ndarray]]] = []
     with ThreadPoolExecutor(max_workers=config.n_jobs) as pool:
         for train_idx, val_idx in folds.split(np.zeros(len(records)), strata):
@@ -224,7 +237,8 @@ def fit_engine(
         report = reports[task]
         estimator = clone(families[report.chosen].estimator).set_params(**report.chosen_params)
         x = without_platform if task == "platform" else matrix
-        return calibrated(estimator, folds=config.folds).fit(x, targets(records, task))
+        with _liblinear_guard(estimator):
+            return calibrated(estimator, folds=config.folds).fit(x, targets(records, task))
 
     # The four label models are independent and seeded: fitted side by side, they are the same models.
     with ThreadPoolExecutor(max_workers=config.n_jobs) as pool:
