@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -42,6 +43,19 @@ class Topic:
         data = asdict(self)
         data.update(data.pop("extra"))
         return data
+
+
+def _names_brand(term: str, company: str | None) -> bool:
+    """The term is (part of) the company's name, however it is spaced: "houten huys", "huys" for houtenhuys.
+
+    Example:
+        >>> [_names_brand(term, "houtenhuys") for term in ("houten huys", "huys", "kast")]
+        [True, True, False]
+    """
+    if not company:
+        return False
+    name, squeezed = re.sub(r"\W", "", str(company).lower()), re.sub(r"\W", "", term)
+    return bool(squeezed) and (name in squeezed or (len(squeezed) >= 3 and squeezed in name))
 
 
 def topic_id(number: int) -> str:
@@ -162,9 +176,7 @@ class TopicModel(BaseEstimator):
             company, count = company_counts.most_common(1)[0]
             company = company if count == len(rows) else None
             # A brand's own name is in all its topics and says nothing about any one of them.
-            best = [term for term, _ in key_terms.get(cluster, []) if not company or str(company).lower() not in term][
-                :N_KEY_TERMS
-            ]
+            best = [term for term, _ in key_terms.get(cluster, []) if not _names_brand(term, company)][:N_KEY_TERMS]
             topics.append(
                 Topic(
                     id=ids[cluster],
