@@ -67,6 +67,12 @@ FIRST_PERSON = frozenset(
 
 NEGATION_WINDOW = 3
 
+# Degree words that are polar on their own ("Super!") but only strengthen the word after them
+# ("super slecht", "amai wat traag"): before another lexicon word they do not count themselves.
+INTENSIFIERS = frozenset(
+    ["super", "mega", "amai", "vreselijk", "verschrikkelijk", "ontzettend", "enorm", "really", "so", "very"]
+)
+
 
 @cache
 def polarity_lexicon() -> dict[str, int]:
@@ -86,15 +92,19 @@ def _first_words() -> frozenset[str]:
 
 
 def polarity_counts(tokens: list[str]) -> tuple[int, int]:
-    """Positive and negative lexicon hits; a negation up to three tokens before a hit flips it."""
+    """Positive and negative lexicon hits; a negation up to three tokens before a hit flips it, and an
+    intensifier right before another hit is not a hit itself."""
     lexicon, first_words = polarity_lexicon(), _first_words()
     # A phrase can only start at a token that is its first word (or at a token with a space in it).
     spaced = " " in "".join(tokens)
     if first_words.isdisjoint(tokens) and not spaced:
         return 0, 0
     positive = negative = 0
+    last = len(tokens) - 1
     for i, token in enumerate(tokens):
         if token not in first_words and not (spaced and " " in token):
+            continue
+        if token in INTENSIFIERS and i < last and tokens[i + 1] in first_words:
             continue
         for n in (3, 2, 1):
             phrase = " ".join(tokens[i : i + n])
