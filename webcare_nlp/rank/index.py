@@ -184,6 +184,14 @@ class FastTfidf:
         return {**self.__dict__, "_word_rows": {}}
 
 
+def _by_company(queries: Sequence[Query]) -> dict[str | None, list[int]]:
+    """Positions of the queries per company, in order."""
+    groups: dict[str | None, list[int]] = {}
+    for m, query in enumerate(queries):
+        groups.setdefault(query.company, []).append(m)
+    return groups
+
+
 @dataclass(frozen=True)
 class Query:
     """What the ranker knows of one message."""
@@ -386,26 +394,30 @@ class LibraryIndex:
             intent_fit, sentiment_fit = self._label_fit(kind, queries, sentiment_profile or {})
             lang_match = self._lang_match(kind, queries)
             channel_fit = self._channel_fit(kind, queries)
-            for m, query in enumerate(queries):
-                idx = self.allowed(kind, query.company)
-                rows = np.column_stack(
+            # The messages of one company share their allowed candidates: their rows are cut in one go.
+            for company, members in _by_company(queries).items():
+                idx = self.allowed(kind, company)
+                cut = np.ix_(members, idx)
+                block = np.stack(
                     [
-                        intent_fit[m, idx],
-                        sentiment_fit[m, idx],
-                        word_sim[m, idx],
-                        char_sim[m, idx],
-                        title_sim[m, idx],
-                        vote_share[m, idx],
-                        history_max[m, idx],
-                        profile[m, idx],
-                        popularity[m, idx],
-                        (self._companies[kind][idx] != "").astype(float),
-                        lang_match[m, idx],
-                        channel_fit[m, idx],
-                        np.full(len(idx), float(has_history[m])),
-                    ]
+                        intent_fit[cut],
+                        sentiment_fit[cut],
+                        word_sim[cut],
+                        char_sim[cut],
+                        title_sim[cut],
+                        vote_share[cut],
+                        history_max[cut],
+                        profile[cut],
+                        popularity[cut],
+                        np.broadcast_to((self._companies[kind][idx] != "").astype(float), (len(members), len(idx))),
+                        lang_match[cut],
+                        channel_fit[cut],
+                        np.broadcast_to(has_history[members].astype(float)[:, None], (len(members), len(idx))),
+                    ],
+                    axis=2,
                 )
-                results[m][kind] = Candidates(kind, idx, rows, history_similarity[m])
+                for row, m in enumerate(members):
+                    results[m][kind] = Candidates(kind, idx, block[row], history_similarity[m])
         return results
 
     def _neighbours(
