@@ -571,15 +571,15 @@ class LibraryIndex:
         shared = words & self._lemma_sets[kind][index]
         return sorted(shared, key=lambda term: (-self._idf.get(term, 0.0), term))[:limit]
 
-    def similar_history(self, kind: str, index: int, history_similarity: np.ndarray) -> list[tuple[str, float]]:
-        """Past messages that got this candidate and resemble the message, most similar first, as
-        (text, similarity); `history_similarity` is the message's row from `features`."""
+    def similar_history(self, kind: str, index: int, history_similarity: np.ndarray) -> tuple[int, str | None]:
+        """How many past messages that got this candidate resemble the message (similarity 0.15 or more),
+        and the most similar one's text; `history_similarity` is the message's row from `features`."""
         users = self._receivers[kind][index] if self._receivers[kind] else np.empty(0, dtype=int)
         if not len(users):
-            return []
+            return 0, None
         sims = history_similarity[users]
-        order = np.argsort(-sims, kind="stable")
-        return [(self.library.history[users[i]].text, float(sims[i])) for i in order if sims[i] >= 0.15]
+        count = int(np.count_nonzero(sims >= 0.15))
+        return (count, self.library.history[users[int(np.argmax(sims))]].text) if count else (0, None)
 
     def similarity(self, kind: str, first: int, second: int) -> float:
         """Character similarity (cosine) between two candidates' documents, for diversity.

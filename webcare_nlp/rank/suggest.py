@@ -138,12 +138,12 @@ class Suggester:
         terms = self.index.shared_terms(kind, index, words)
         if terms:
             reasons.append("shares " + ", ".join(terms))
-        similar = self.index.similar_history(kind, index, history_similarity)
-        if similar:
+        similar, closest = self.index.similar_history(kind, index, history_similarity)
+        if closest is not None:
             # The example is a past customer's message: show it masked, like everything else.
-            example = _masked(similar[0][0])
+            example = _masked(closest)
             example = example if len(example) <= 60 else example[:57] + "..."
-            reasons.append(f'sent for {len(similar)} similar past message(s), e.g. "{example}"')
+            reasons.append(f'sent for {similar} similar past message(s), e.g. "{example}"')
         uses = int(self.index.usage[kind][index])
         if uses:
             reasons.append(f"used {uses}x before")
