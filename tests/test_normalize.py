@@ -1,4 +1,5 @@
 import re
+import unicodedata
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -29,3 +30,9 @@ def test_squeeze_is_idempotent_and_leaves_no_long_letter_runs(text):
 def test_normalize_is_idempotent(text):
     once = normalize(text)
     assert normalize(once) == once
+
+
+@given(st.text(max_size=40))
+def test_fold_diacritics_drops_exactly_the_combining_marks(text):
+    decomposed = unicodedata.normalize("NFKD", text)
+    assert fold_diacritics(text) == "".join(ch for ch in decomposed if not unicodedata.combining(ch))
