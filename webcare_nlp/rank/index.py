@@ -397,7 +397,7 @@ class LibraryIndex:
             # The messages of one company share their allowed candidates: their rows are cut in one go.
             for company, members in _by_company(queries).items():
                 idx = self.allowed(kind, company)
-                cut = np.ix_(members, idx)
+                cut = np.ix_(np.asarray(members), idx)
                 block = np.stack(
                     [
                         intent_fit[cut],
