@@ -94,6 +94,7 @@ def _polarity_reference(tokens: list[str]) -> tuple[int, int]:
     # The plain loop over every position: what the fast check must agree with.
     lexicon, positive, negative = polarity_lexicon(), 0, 0
     starts = {phrase.split(" ")[0] for phrase in lexicon}
+    end, before = -1, 0
     for i in range(len(tokens)):
         if tokens[i] in INTENSIFIERS and i + 1 < len(tokens) and tokens[i + 1] in starts:
             continue
@@ -103,6 +104,9 @@ def _polarity_reference(tokens: list[str]) -> tuple[int, int]:
                 continue
             if any(t in NEGATIONS for t in tokens[max(0, i - 3) : i]):
                 sign = -sign
+            if i == end and sign != before:
+                break
+            end, before = i + n, sign
             positive, negative = (positive + 1, negative) if sign > 0 else (positive, negative + 1)
             break
     return positive, negative
@@ -111,8 +115,11 @@ def _polarity_reference(tokens: list[str]) -> tuple[int, int]:
 WORDS = sorted({word for phrase in polarity_lexicon() for word in phrase.split(" ")})[:60]
 
 
+EXTRA_TOKENS = ["niet", "geen", "super", "amai", "pakket", "?", " ", "heel goed", "\n"]
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from([*WORDS, "niet", "geen", "super", "amai", "pakket", "?", " ", "heel goed", "\n"]), max_size=12))
+@given(st.lists(st.sampled_from([*WORDS, *EXTRA_TOKENS]), max_size=12))
 def test_polarity_counts_equal_the_plain_loop(tokens):
     assert polarity_counts(tokens) == _polarity_reference(tokens)
 
@@ -173,3 +180,17 @@ def test_library_index_rows_equal_a_transform_of_each_part():
             np.testing.assert_array_equal(got.indices, want.indices)
             np.testing.assert_allclose(got.toarray(), want.toarray(), rtol=1e-6)
     assert index._word["article"].shape[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("tokens", "counts"),
+    [
+        (["super", "!"], (1, 0)),
+        (["super", "slecht", "geholpen", "!"], (0, 1)),  # intensifier, then what "slecht" says of "geholpen"
+        (["snel", "geholpen"], (2, 0)),
+        (["niet", "slecht"], (1, 0)),
+        (["vriendelijk", "maar", "traag"], (1, 1)),
+    ],
+)
+def test_polarity_counts_of_intensifiers_modifiers_and_negation(tokens, counts):
+    assert polarity_counts(tokens) == counts

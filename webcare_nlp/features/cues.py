@@ -91,8 +91,9 @@ def _first_words() -> frozenset[str]:
 
 
 def polarity_counts(tokens: list[str]) -> tuple[int, int]:
-    """Positive and negative lexicon hits; a negation up to three tokens before a hit flips it, and an
-    intensifier right before another hit is not a hit itself."""
+    """Positive and negative lexicon hits; a negation up to three tokens before a hit flips it, an
+    intensifier right before another hit is not a hit itself, and a hit right after one of the other sign
+    is not counted."""
     lexicon, first_words = polarity_lexicon(), _first_words()
     # A phrase can only start at a token that is its first word (or at a token with a space in it).
     spaced = " " in "".join(tokens)
@@ -100,6 +101,7 @@ def polarity_counts(tokens: list[str]) -> tuple[int, int]:
         return 0, 0
     positive = negative = 0
     last = len(tokens) - 1
+    previous_end, previous_sign = -1, 0
     for i, token in enumerate(tokens):
         if token not in first_words and not (spaced and " " in token):
             continue
@@ -112,6 +114,10 @@ def polarity_counts(tokens: list[str]) -> tuple[int, int]:
                 continue
             if any(t in NEGATIONS for t in tokens[max(0, i - NEGATION_WINDOW) : i]):
                 sign = -sign
+            # Right after a hit of the other sign, a word is what that hit says of it ("slecht geholpen").
+            if i == previous_end and sign != previous_sign:
+                break
+            previous_end, previous_sign = i + n, sign
             if sign > 0:
                 positive += 1
             else:
