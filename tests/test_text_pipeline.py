@@ -1,5 +1,5 @@
 from webcare_nlp.text.language import LanguageIdentifier
-from webcare_nlp.text.pipeline import HANDLE, URL, TextPipeline
+from webcare_nlp.text.pipeline import HANDLE, NUMBER, URL, TextPipeline
 
 
 def test_social_media_tokens():
@@ -10,6 +10,13 @@ def test_social_media_tokens():
     assert "{boekingscode}" in processed.tokens
     assert processed.masked.endswith("boeking {boekingscode}")
     assert [e.kind for e in processed.entities] == ["booking_code"]
+
+
+def test_only_digits_make_a_number():
+    # spaCy's like_num also takes number words; "een" is the Dutch article as often as the number.
+    processed = TextPipeline().process("Wat een slechte service, 3 keer gebeld en twee uur gewacht")
+    assert processed.tokens[:2] == ["wat", "een"]
+    assert processed.tokens.count(NUMBER) == 1 and "twee" in processed.tokens
 
 
 def test_lemmas_and_language():

@@ -179,8 +179,10 @@ def cue_vector(processed: ProcessedText) -> list[float]:
         float(first),
         1.0 if processed.lang == "en" else 0.0,
         float(signature),
-        min(positive_words, 3) / 3,
-        min(negative_words, 3) / 3,
+        # Presence, not a count: on a one-line verdict ("Slechte service") a single lexicon word is all the
+        # evidence there is, and a count scaled by three gave it a third of the weight of a rant's.
+        float(positive_words > 0),
+        float(negative_words > 0),
     ]
 
 

@@ -161,7 +161,9 @@ def _token_form(spacy_lang: str, orth: int) -> tuple[int, str, str]:
     elif surface.startswith("#") and len(surface) > 1:
         word = surface[1:].lower()
         form = (_HASHTAG, word, word)
-    elif lexeme.like_num and not surface.startswith("{"):
+    # Only digits make a number: spaCy's like_num also takes number words, and "een" (a, an) is the
+    # most frequent Dutch word.
+    elif lexeme.like_num and not surface.startswith("{") and any(c.isdigit() for c in surface):
         form = (_NUMBER, NUMBER, NUMBER)
     else:
         lower = surface.lower()
