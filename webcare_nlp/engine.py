@@ -11,6 +11,7 @@ import numpy as np
 
 from webcare_nlp import persist, schema
 from webcare_nlp.classify.fast import fast_predict_proba
+from webcare_nlp.classify.pairs import joint_marginals
 from webcare_nlp.classify.reply import decide_platform, decide_reply
 from webcare_nlp.errors import ModelError
 from webcare_nlp.features.vectorize import MessageVectorizer, Observation
@@ -48,6 +49,7 @@ class Engine:
         vectorizer: MessageVectorizer,
         models: dict[str, Any],
         review_margin: float = 0.1,
+        label_pairs: np.ndarray | None = None,
         manifest: dict[str, Any] | None = None,
         rankers: RankerSet | None = None,
         library: Library | None = None,
@@ -61,6 +63,8 @@ class Engine:
         self.vectorizer = vectorizer
         self.models = models
         self.review_margin = review_margin
+        # Intent x sentiment weights (classify.pairs); None decides the two apart, as models before them did.
+        self.label_pairs = label_pairs
         self.manifest = manifest or {}
         self.rankers = rankers
         self.library = library
@@ -92,7 +96,10 @@ class Engine:
             "text_pipeline": self.text_pipeline,
             "vectorizer": self.vectorizer,
             **{name: self.models[name] for name in LABEL_MODELS},
-            "settings": {"review_margin": self.review_margin},
+            "settings": {
+                "review_margin": self.review_margin,
+                **({"label_pairs": self.label_pairs} if self.label_pairs is not None else {}),
+            },
             **({"rankers": self.rankers} if self.rankers is not None else {}),
             **({"topic_model": self.topic_model} if self.topic_model is not None else {}),
             **({"topic_space": self.topic_space} if self.topic_space is not None else {}),
@@ -125,6 +132,7 @@ class Engine:
             vectorizer=components["vectorizer"],
             models={name: components[name] for name in LABEL_MODELS},
             review_margin=components["settings"]["review_margin"],
+            label_pairs=components["settings"].get("label_pairs"),
             manifest=manifest,
             rankers=components.get("rankers"),
             library=library,
@@ -252,6 +260,10 @@ class Engine:
         matrix = self.vectorizer.transform(observations)
         predict = self._predict_proba
         probabilities = {name: predict[name](matrix) for name in ("intent", "sentiment")}
+        if self.label_pairs is not None:
+            probabilities["intent"], probabilities["sentiment"] = joint_marginals(
+                probabilities["intent"], probabilities["sentiment"], self.label_pairs
+            )
         reactive = predict["reactive"](matrix)[:, self._reactive_column].tolist()
         need_platform = [i for i, m in enumerate(messages) if not m.get("platform")]
         consumer = np.zeros(len(messages))

@@ -81,6 +81,16 @@ def _sources(sources: dict[str, int]) -> str:
     return ", ".join(f"{n} {names.get(k, k)}" for k, n in sources.items()) or "from the labelled files"
 
 
+def _pairs_note(result: TrainingResult) -> str:
+    if result.engine.label_pairs is None:
+        return "Intent and sentiment are decided apart."
+    return (
+        "Intent and sentiment are decided together: their probabilities are reweighted by how the two labels "
+        f"pair up in the training data (lift to the power {result.config.pair_strength}, `classify.pairs`); "
+        "the per-class tables below are the models' own cross-validated predictions, before that step."
+    )
+
+
 def write_model_card(result: TrainingResult, directory: Path, records: list[dict[str, Any]]) -> tuple[str, ...]:
     """Write MODEL_CARD.md and one confusion-matrix PNG per label; return the file names written."""
     written = ["MODEL_CARD.md"]
@@ -100,7 +110,7 @@ def write_model_card(result: TrainingResult, directory: Path, records: list[dict
 
 webcare-nlp label models: intent ({len(result.intents)} classes: {", ".join(result.intents)}), sentiment (3),
 reactive (bool) and platform (used only when a message comes without one). The reply decision applies
-seed 002's rule on top of them.
+seed 002's rule on top of them. {_pairs_note(result)}
 
 ## Data
 - {result.n_messages} labelled messages (SHA-256 `{result.data_hash[:16]}…`): {_sources(result.sources)};
