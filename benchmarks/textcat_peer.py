@@ -23,7 +23,8 @@ from spacy.util import minibatch
 
 from benchmarks._common import DEVSET, read_jsonl, require
 from webcare_nlp import schema
-from webcare_nlp.classify.models import model_families
+from webcare_nlp.classify.models import calibrated, model_families
+from webcare_nlp.classify.pairs import joint_marginals, pair_weights
 from webcare_nlp.dataset import TRAINING_DATA, load_labelled
 from webcare_nlp.engine import Engine
 from webcare_nlp.features.vectorize import MessageVectorizer
@@ -71,9 +72,11 @@ def train_textcat(records: list[dict], task: str, epochs: int, seed: int) -> spa
 def corpus_cv(corpus: list[dict], folds: int, epochs: int, seed: int) -> None:
     """Macro-F1 of both on the same stratified folds of the corpus (the split `webcare train` uses).
 
-    Ours: each label's family and parameters as the shipped model's manifest records them (chosen by
-    `webcare train`'s cross-validation over these folds, which flatters ours a little), refitted per
-    fold with the vectoriser; channel and platform hidden as in training. The peer sees the text only.
+    Ours as the engine decides: each label's family and parameters as the shipped model's manifest
+    records them (chosen by `webcare train`'s cross-validation over these folds, which flatters ours a
+    little), refitted per fold with the vectoriser and calibrated, intent and sentiment then decided
+    together with pair weights from the fold's training labels; channel and platform hidden as in
+    training. The peer sees the text only.
     """
     engine = Engine.load()
     config = TrainingConfig(seed=seed)
@@ -93,14 +96,29 @@ def corpus_cv(corpus: list[dict], folds: int, epochs: int, seed: int) -> None:
         x_val = vectorizer.transform([observations[i] for i in val_idx])
         train_records = [corpus[i] for i in train_idx]
         val_texts = [corpus[i]["text"] for i in val_idx]
+        probabilities, classes = {}, {}
         for task in TASKS:
             estimator = clone(families[chosen[task]["chosen"]].estimator).set_params(**chosen[task]["params"])
             y = np.asarray([corpus[i][task] for i in train_idx])
             with _liblinear_guard(estimator):
-                predicted = estimator.fit(x_train, y).predict(x_val)
-            ours[task][val_idx] = [str(p).lower() if task == "reactive" else p for p in predicted]
+                model = calibrated(estimator, folds=config.folds).fit(x_train, y)
+            probabilities[task], classes[task] = model.predict_proba(x_val), [str(c) for c in model.classes_]
             nlp = train_textcat(train_records, task, epochs, seed)
             peer[task][val_idx] = [max(doc.cats, key=doc.cats.get) for doc in nlp.pipe(val_texts, batch_size=256)]
+        if config.pair_strength:
+            weights = pair_weights(
+                [str(r["intent"]) for r in train_records],
+                [str(r["sentiment"]) for r in train_records],
+                classes["intent"],
+                classes["sentiment"],
+                strength=config.pair_strength,
+            )
+            probabilities["intent"], probabilities["sentiment"] = joint_marginals(
+                probabilities["intent"], probabilities["sentiment"], weights
+            )
+        for task in TASKS:
+            best = np.asarray(classes[task])[probabilities[task].argmax(axis=1)]
+            ours[task][val_idx] = [p.lower() for p in best] if task == "reactive" else best
         print(f"  fold {fold + 1}/{folds} done in {time.perf_counter() - started:.0f} s", flush=True)
     print(f"\ncorpus cross-validation: {len(corpus)} messages, {folds} stratified folds (seed {seed})\n")
     print("| figure | webcare-nlp | spaCy textcat (bow) |")

@@ -15,6 +15,7 @@ PLAIN = {
         "Vreselijk",
         "Waardeloze klantenservice",
         "Wat een slechte service.",
+        "Super slecht geholpen!",
         "Ik ben niet blij",
         "Niet tevreden over de levering",
         "Nooit meer bij jullie",
@@ -38,10 +39,9 @@ PLAIN = {
 }
 
 
-# Known limits of the shipped model, kept visible: "geholpen" and "!" still lean to praise in the corpus,
-# and a bag of n-grams cannot see that "slecht" turns "geholpen" round. Strict: a model that gets them
-# right fails here, so that they move up into PLAIN.
-KNOWN_LIMITS = {"Super slecht geholpen!": "negative"}
+# Known limits of the shipped model, kept visible: a fault stated flatly, with no verdict word, still reads
+# as a neutral remark. Strict: a model that gets them right fails here, so that they move up into PLAIN.
+KNOWN_LIMITS = {"De app werkt niet": "negative"}
 
 
 @pytest.fixture(scope="module")
