@@ -24,7 +24,7 @@ from spacy.util import minibatch
 from benchmarks._common import DEVSET, read_jsonl, require
 from webcare_nlp import schema
 from webcare_nlp.classify.models import calibrated, model_families
-from webcare_nlp.classify.pairs import joint_marginals, pair_weights
+from webcare_nlp.classify.pairs import joint_marginals, label_pair_weights
 from webcare_nlp.dataset import TRAINING_DATA, load_labelled
 from webcare_nlp.engine import Engine
 from webcare_nlp.features.vectorize import MessageVectorizer
@@ -96,23 +96,20 @@ def corpus_cv(corpus: list[dict], folds: int, epochs: int, seed: int) -> None:
         x_val = vectorizer.transform([observations[i] for i in val_idx])
         train_records = [corpus[i] for i in train_idx]
         val_texts = [corpus[i]["text"] for i in val_idx]
-        probabilities, classes = {}, {}
+        probabilities, classes, models = {}, {}, {}
         for task in TASKS:
             estimator = clone(families[chosen[task]["chosen"]].estimator).set_params(**chosen[task]["params"])
             y = np.asarray([corpus[i][task] for i in train_idx])
             with _liblinear_guard(estimator):
-                model = calibrated(estimator, folds=config.folds).fit(x_train, y)
-            probabilities[task], classes[task] = model.predict_proba(x_val), [str(c) for c in model.classes_]
+                models[task] = calibrated(estimator, folds=config.folds).fit(x_train, y)
+            probabilities[task] = models[task].predict_proba(x_val)
+            classes[task] = [str(c) for c in models[task].classes_]
             nlp = train_textcat(train_records, task, epochs, seed)
             peer[task][val_idx] = [max(doc.cats, key=doc.cats.get) for doc in nlp.pipe(val_texts, batch_size=256)]
-        if config.pair_strength:
-            weights = pair_weights(
-                [str(r["intent"]) for r in train_records],
-                [str(r["sentiment"]) for r in train_records],
-                classes["intent"],
-                classes["sentiment"],
-                strength=config.pair_strength,
-            )
+        weights = label_pair_weights(
+            train_records, models["intent"], models["sentiment"], strength=config.pair_strength
+        )
+        if weights is not None:
             probabilities["intent"], probabilities["sentiment"] = joint_marginals(
                 probabilities["intent"], probabilities["sentiment"], weights
             )
@@ -136,6 +133,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--cv", type=int, default=0, help="also compare on N held-out folds of the corpus")
     args = parser.parse_args()
+    if args.cv == 1 or args.cv < 0:
+        parser.error("--cv takes 0 (off) or at least 2 folds")
     if args.cv:
         corpus_cv(load_labelled(TRAINING_DATA), args.cv, args.epochs, args.seed)
     if not require(DEVSET):

@@ -42,3 +42,18 @@ def test_trained_model_keeps_its_pairs_and_an_older_one_decides_apart(tiny_model
     assert abs(sum(result["intent_scores"].values()) - 1) < 1e-3
     engine.label_pairs = None  # a model trained before the pairs existed
     assert engine.analyze("Waar blijft mijn pakket nou?")["intent"] in engine.models["intent"].classes_
+
+
+def test_weights_that_do_not_fit_the_label_models_are_refused(tiny_model):
+    import pytest
+
+    from webcare_nlp.errors import ModelError
+
+    engine = Engine.load(tiny_model)
+    with pytest.raises(ModelError, match="inconsistent"):
+        Engine(
+            text_pipeline=engine.text_pipeline,
+            vectorizer=engine.vectorizer,
+            models=engine.models,
+            label_pairs=np.ones((2, 2)),
+        )

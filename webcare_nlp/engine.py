@@ -65,6 +65,12 @@ class Engine:
         self.review_margin = review_margin
         # Intent x sentiment weights (classify.pairs); None decides the two apart, as models before them did.
         self.label_pairs = label_pairs
+        shape = (len(models["intent"].classes_), len(models["sentiment"].classes_))
+        if label_pairs is not None and np.shape(label_pairs) != shape:
+            raise ModelError(
+                f"This model's intent x sentiment weights are {np.shape(label_pairs)}, its label models "
+                f"{shape}: the artefact is inconsistent; retrain it with `webcare train`."
+            )
         self.manifest = manifest or {}
         self.rankers = rankers
         self.library = library

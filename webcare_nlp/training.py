@@ -27,7 +27,7 @@ from sklearn.svm import LinearSVC
 
 from webcare_nlp import persist, schema, versions
 from webcare_nlp.classify.models import TASKS, calibrated, model_families
-from webcare_nlp.classify.pairs import pair_weights
+from webcare_nlp.classify.pairs import label_pair_weights
 from webcare_nlp.dataset import TRAINING_DATA, Sources, data_hash, load_labelled, validate_labelled
 from webcare_nlp.engine import LABEL_MODELS, Engine
 from webcare_nlp.errors import InputError
@@ -247,15 +247,7 @@ def fit_engine(
     # The four label models are independent and seeded: fitted side by side, they are the same models.
     with ThreadPoolExecutor(max_workers=config.n_jobs) as pool:
         models = dict(zip(LABEL_MODELS, pool.map(fit, LABEL_MODELS), strict=True))
-    pairs = None
-    if config.pair_strength:
-        pairs = pair_weights(
-            [str(r["intent"]) for r in records],
-            [str(r["sentiment"]) for r in records],
-            [str(c) for c in models["intent"].classes_],
-            [str(c) for c in models["sentiment"].classes_],
-            strength=config.pair_strength,
-        )
+    pairs = label_pair_weights(records, models["intent"], models["sentiment"], strength=config.pair_strength)
     return Engine(
         text_pipeline=text_pipeline,
         vectorizer=vectorizer,

@@ -12,6 +12,7 @@ from 0.029 to 0.018 for sentiment.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -41,6 +42,21 @@ def pair_weights(
     joint = counts / counts.sum()
     lift = joint / (joint.sum(axis=1, keepdims=True) * joint.sum(axis=0, keepdims=True))
     return np.asarray(lift**strength)
+
+
+def label_pair_weights(
+    records: Sequence[dict[str, Any]], intent_model: Any, sentiment_model: Any, *, strength: float
+) -> np.ndarray | None:
+    """`pair_weights` of labelled records in the columns of two fitted models; None when `strength` is 0."""
+    if not strength:
+        return None
+    return pair_weights(
+        [str(r["intent"]) for r in records],
+        [str(r["sentiment"]) for r in records],
+        [str(c) for c in intent_model.classes_],
+        [str(c) for c in sentiment_model.classes_],
+        strength=strength,
+    )
 
 
 def joint_marginals(
