@@ -5,6 +5,7 @@ The engine is loaded once per process and cached, so workers never receive it wi
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 from collections import Counter
@@ -67,6 +68,11 @@ def cached_engine(settings: ScoreSettings) -> Engine:
             # Lingua's models and the English spaCy pipeline load on first use; do it here, once.
             engine.analyze_many([{"id": "1", "text": "Waar blijft mijn pakket?"}, {"id": "2", "text": "Where is it?"}])
             _ENGINES[key] = engine
+            # The engine lives as long as the process: keep its millions of objects out of the cyclic
+            # garbage collector's full passes, which a batch of short-lived dicts sets off again and
+            # again (about 5-10 % of a batch's CPU time).
+            gc.collect()
+            gc.freeze()
         return _ENGINES[key]
 
 
