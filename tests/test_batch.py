@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -102,6 +103,29 @@ def test_workers_keep_the_input_order(tmp_path, bad_file, engine):
     assert two.read_bytes() == one.read_bytes()
     assert (tmp_path / "two.jsonl.rejects.jsonl").read_bytes() == (tmp_path / "one.jsonl.rejects.jsonl").read_bytes()
     assert summary.lines == summary.scored + summary.rejected
+
+
+def test_an_in_process_run_gives_the_process_its_settings_back(tmp_path, bad_file, engine):
+    # Scoring freezes the heap and uses one BLAS thread while it runs; a notebook that calls it keeps its own.
+    from threadpoolctl import threadpool_info
+
+    before = gc.get_freeze_count(), [pool["num_threads"] for pool in threadpool_info()]
+    seen = []
+    score_file(
+        str(bad_file),
+        str(tmp_path / "out.jsonl"),
+        engine=engine,
+        chunk_size=4,
+        progress=lambda *_: seen.append((gc.get_freeze_count(), _blas_threads())),
+    )
+    assert seen and all(frozen > 0 and threads == {1} for frozen, threads in seen)
+    assert (gc.get_freeze_count(), [pool["num_threads"] for pool in threadpool_info()]) == before
+
+
+def _blas_threads() -> set[int]:
+    from threadpoolctl import threadpool_info
+
+    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
 
 
 def test_csv_and_parquet_give_the_same_labels_as_jsonl(tmp_path, engine):

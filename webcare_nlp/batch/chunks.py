@@ -9,8 +9,12 @@ import gc
 import json
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from threadpoolctl import threadpool_limits
 
 from webcare_nlp import schema
 from webcare_nlp.batch.formats import add_fields, table_row
@@ -68,11 +72,6 @@ def cached_engine(settings: ScoreSettings) -> Engine:
             # Lingua's models and the English spaCy pipeline load on first use; do it here, once.
             engine.analyze_many([{"id": "1", "text": "Waar blijft mijn pakket?"}, {"id": "2", "text": "Where is it?"}])
             _ENGINES[key] = engine
-            # The engine lives as long as the process: keep its millions of objects out of the cyclic
-            # garbage collector's full passes, which a batch of short-lived dicts sets off again and
-            # again (about 5-10 % of a batch's CPU time).
-            gc.collect()
-            gc.freeze()
         return _ENGINES[key]
 
 
@@ -139,6 +138,31 @@ def score_items(engine: Engine, items: list[Item], settings: ScoreSettings) -> C
     return chunk
 
 
+# -- how a scoring process runs ------------------------------------------------------------------------
+# A process that scores chunk after chunk has one core to itself (the workers fill the others), so BLAS
+# threads on the engine's small matrices only spin: one thread gives the same wall time alone and about
+# 10 % more throughput with two workers. And the loaded engine's millions of long-lived objects are kept
+# out of the garbage collector's full passes, which a chunk's short-lived dicts set off again and again.
+# Both measured in benchmarks/README.md.
+def settle_worker() -> None:
+    """For the rest of this (worker) process's life: one BLAS thread, the heap so far frozen."""
+    threadpool_limits(limits=1, user_api="blas")
+    gc.collect()
+    gc.freeze()
+
+
+@contextmanager
+def scoring_here() -> Iterator[None]:
+    """The same settings for an in-process run only, given back afterwards (a notebook keeps its own)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            gc.unfreeze()
+
+
 # -- worker processes ---------------------------------------------------------------------------------
 _WORKER_SETTINGS: ScoreSettings | None = None
 
@@ -148,6 +172,7 @@ def init_worker(settings: ScoreSettings) -> None:
     global _WORKER_SETTINGS
     _WORKER_SETTINGS = settings
     cached_engine(settings)
+    settle_worker()
 
 
 def score_in_worker(items: list[Item]) -> ChunkResult:

@@ -21,7 +21,15 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
-from webcare_nlp.batch.chunks import ChunkResult, Item, ScoreSettings, cached_engine, init_worker, score_in_worker
+from webcare_nlp.batch.chunks import (
+    ChunkResult,
+    Item,
+    ScoreSettings,
+    cached_engine,
+    init_worker,
+    score_in_worker,
+    scoring_here,
+)
 from webcare_nlp.batch.chunks import score_items as _score_items
 from webcare_nlp.batch.formats import STDIO, detect_format
 from webcare_nlp.batch.readers import Chunks, Position, input_size, parquet_files, read_chunks
@@ -103,8 +111,9 @@ def check_paths(source: str, output: str, *, overwrite: bool, resume: bool) -> N
 
 # -- executors: each maps chunks to ChunkResults, in input order ----------------------------------------
 def _in_process(engine: Engine, settings: ScoreSettings, chunks: Chunks) -> Iterator[tuple[ChunkResult, Position]]:
-    for items, position in chunks:
-        yield _score_items(engine, items, settings), position
+    with scoring_here():
+        for items, position in chunks:
+            yield _score_items(engine, items, settings), position
 
 
 def ordered(submit: Callable[[list[Item]], Any], chunks: Chunks, depth: int) -> Iterator[tuple[ChunkResult, Position]]:
