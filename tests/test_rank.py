@@ -195,6 +195,18 @@ def test_near_identical_templates_do_not_both_make_the_top(tiny_model: Path) -> 
     assert ("k1" in ids) != ("k2" in ids)
 
 
+def test_the_reason_names_the_customers_own_words_not_their_lemmas(tiny_model: Path) -> None:
+    # The Dutch lemma table turns "cancel" into "cancelen"; an English agent must not read that.
+    library = Library.from_records(
+        templates=[{"id": "en-cancel", "lang": "en", "text": "Hi {naam}, you can cancel your tickets online."}]
+    )
+    result = Engine.load(tiny_model, library=library).suggest(
+        "How do I cancel these tickets?", always=True, abstain=False
+    )
+    shared = result["suggestions"][0]["why"].split("shares ")[1].split(";")[0]
+    assert sorted(shared.split(", ")) == ["cancel", "tickets"]
+
+
 def test_no_suggestions_when_no_reply_is_expected_unless_asked(suggesting_engine: Engine) -> None:
     text = "Lekker weertje vandaag, op naar het strand"
     result = suggesting_engine.suggest(text, platform="consumer", channel="twitter")

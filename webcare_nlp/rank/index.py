@@ -70,12 +70,27 @@ def lemmas(text: str) -> list[str]:
         >>> lemmas("@KistjeHelpt mijn pakketten zijn nog steeds niet bezorgd {ordernummer}")
         ['pakket', 'bezorgd']
     """
-    return list(_content_lemmas(text))
+    return [lemma for _, lemma in _content_words(text)]
+
+
+def lemma_forms(text: str) -> dict[str, str]:
+    """Each content lemma of a text with the first word of the text that gave it: reasons show an agent
+    the customer's own words ("cancel", not the lemma "cancelen" that the Dutch table gives it).
+
+    Example:
+        >>> lemma_forms("I want to cancel my tickets")
+        {'cancelen': 'cancel', 'ticket': 'tickets'}
+    """
+    forms: dict[str, str] = {}
+    for word, lemma in _content_words(text):
+        forms.setdefault(lemma, word)
+    return forms
 
 
 # A batch asks twice per message (its vector, then the reasons), a chunk of messages apart.
 @lru_cache(maxsize=8192)
-def _content_lemmas(text: str) -> tuple[str, ...]:
+def _content_words(text: str) -> tuple[tuple[str, str], ...]:
+    """(word, lemma) of each content word, in order."""
     text = PLACEHOLDER.sub(" ", _NOISE.sub(" ", text))
     words = _WORD.findall(fold_diacritics(text).lower())
     table_nl, table_en, stop = _lemma_table("nl"), _lemma_table("en"), _stop_words()
@@ -85,7 +100,7 @@ def _content_lemmas(text: str) -> tuple[str, ...]:
             continue
         lemma = table_nl.get(word) or table_en.get(word) or word
         if lemma not in stop:
-            out.append(lemma)
+            out.append((word, lemma))
     return tuple(out)
 
 

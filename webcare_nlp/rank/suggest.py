@@ -10,13 +10,14 @@ from typing import Any
 import numpy as np
 
 from webcare_nlp.rank.fill import fill_template
-from webcare_nlp.rank.index import Candidates, LibraryIndex, Query, lemmas
+from webcare_nlp.rank.index import Candidates, LibraryIndex, Query, lemma_forms
 from webcare_nlp.rank.library import Article, Library, Template
 from webcare_nlp.rank.ranker import RankerSet
 from webcare_nlp.text.pii import find_entities, mask
 
-# What the reasons draw on: the message's lemmas and its similarity to every past message.
-Evidence = tuple[set[str], np.ndarray]
+# What the reasons draw on: the message's lemmas (with the words that gave them) and its similarity to
+# every past message.
+Evidence = tuple[dict[str, str], np.ndarray]
 # Two templates this alike (character n-gram cosine) are one suggestion for the agent.
 NEAR_DUPLICATE = 0.8
 
@@ -66,7 +67,7 @@ class Suggester:
         for request, candidates in zip(requests, candidate_sets, strict=True):
             picked: list[dict[str, Any]] = []
             best_article = None
-            words = set(lemmas(request.query.text))  # for the reasons: once per message, not per suggestion
+            words = lemma_forms(request.query.text)  # for the reasons: once per message, not per suggestion
             for kind in ("article", "template"):
                 if kind not in candidates or kind not in self.rankers.rankers:
                     continue
@@ -135,9 +136,9 @@ class Suggester:
         reasons = []
         if isinstance(item, Template) and request.intent and request.intent in item.intents:
             reasons.append(f"fits intent {request.intent}")
-        terms = self.index.shared_terms(kind, index, words)
+        terms = self.index.shared_terms(kind, index, set(words))
         if terms:
-            reasons.append("shares " + ", ".join(terms))
+            reasons.append("shares " + ", ".join(words[term] for term in terms))
         similar, closest = self.index.similar_history(kind, index, history_similarity)
         if closest is not None:
             # The example is a past customer's message: show it masked, like everything else.
