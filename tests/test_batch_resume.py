@@ -114,3 +114,19 @@ def test_an_interrupted_table_output_resumes(tmp_path, engine, monkeypatch, suff
 
         assert pq.read_table(output).equals(pq.read_table(clean))
     assert Path(f"{output}.rejects.jsonl").read_bytes() == Path(f"{clean}.rejects.jsonl").read_bytes()
+
+
+def test_a_script_without_a_main_guard_is_told_why_its_workers_died(tmp_path: Path) -> None:
+    # Worker processes import the calling script again; without the guard they would score it again.
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"text": t}) + "\n" for t in TEXTS), encoding="utf-8")
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from webcare_nlp.batch import score_file\n"
+        f"score_file({str(source)!r}, {str(tmp_path / 'out.jsonl')!r}, workers=2, overwrite=True)\n",
+        encoding="utf-8",
+    )
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0
+    assert 'if __name__ == "__main__":' in run.stderr.splitlines()[-1]
+    assert not (tmp_path / "out.jsonl").exists()

@@ -216,7 +216,11 @@ def score_file(
             _remove_working_files(output)
         if isinstance(exc, BrokenProcessPool):
             hint = " Run again with --resume to continue." if checkpointed else ""
-            raise WebcareError(f"A worker process died (out of memory?) at line {summary.lines + 1}.{hint}") from exc
+            raise WebcareError(
+                f"A worker process died at line {summary.lines + 1}: out of memory, or (from a Python script) "
+                'the script does not guard its entry point with `if __name__ == "__main__":`, which worker '
+                f"processes need because they import it again.{hint}"
+            ) from exc
         raise
     writer.finish()
     rejects.finish()
