@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
-from webcare_nlp.batch.chunks import Item, ScoreSettings, cached_engine, score_items, score_on_dask
+from webcare_nlp.batch.chunks import Item, ScoreSettings, cached_engine, score_items, score_on_dask, settle_worker
 from webcare_nlp.errors import InputError
 
 REJECT_COLUMN = "reject_reason"
@@ -69,6 +69,7 @@ def dask_client(scheduler: str | None, *, workers: int, settings: ScoreSettings)
         distributed.Client(cluster) as client,
     ):
         warm_workers(client, settings)
+        client.run(settle_worker)  # this cluster is ours and only scores: settle its workers as our own
         yield client
 
 
