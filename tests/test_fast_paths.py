@@ -194,3 +194,43 @@ def test_library_index_rows_equal_a_transform_of_each_part():
 )
 def test_polarity_counts_of_intensifiers_modifiers_and_negation(tokens, counts):
     assert polarity_counts(tokens) == counts
+
+
+def test_candidate_features_of_a_mixed_batch_equal_each_message_alone_and_the_full_products():
+    # Each company's messages are compared with its allowed candidates only, and companies that may get
+    # every candidate share one product: neither may change a feature, to the bit.
+    from webcare_nlp.rank.index import FEATURES, LibraryIndex, Query
+    from webcare_nlp.rank.library import HistoryEntry, Library, Template
+    from webcare_nlp.rank.products import dense_product
+
+    library = Library(
+        templates=[
+            Template(id="a1", company="a", text="Je pakket van A komt morgen, {naam}."),
+            Template(id="b1", company="b", text="Pakket kwijt bij B? Stuur je ordernummer."),
+            Template(id="any", text="Sorry voor het wachten op je pakket."),
+        ],
+        history=[
+            HistoryEntry(id="h1", text="Waar blijft mijn pakket?", company="a", used=("a1",)),
+            HistoryEntry(id="h2", text="pakket kwijt!!", company="b", used=("b1",)),
+        ],
+    )
+    shared_only = Library(templates=[t for t in library.templates if not t.company], history=library.history)
+    queries = [
+        Query("waar is mijn pakket", company="b"),
+        Query("pakket kwijt, help", company=None),
+        Query("wachten op mijn pakket", company="a"),
+        Query("mijn pakket is weg", company="b"),
+    ]
+    column = FEATURES.index("char_sim")
+    for lib in (library, shared_only):
+        index = LibraryIndex(lib)
+        together = index.features(queries)
+        _, char = index.vectorize([q.text for q in queries])
+        full_char = dense_product(char, index._t[("char", "template")])
+        for m, query in enumerate(queries):
+            alone = index.features([query])[0]["template"]
+            mixed = together[m]["template"]
+            np.testing.assert_array_equal(alone.indices, mixed.indices)
+            np.testing.assert_array_equal(alone.features, mixed.features)
+            np.testing.assert_array_equal(mixed.features[:, column], full_char[m, mixed.indices])
+    assert LibraryIndex(library).features(queries)[0]["template"].indices.tolist() == [1, 2]  # b's own, shared

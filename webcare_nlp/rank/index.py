@@ -389,51 +389,114 @@ class LibraryIndex:
         slots = neighbour_weights.data.reshape(len(queries), -1)
         has_history = (slots > 0).any(axis=1)
         totals = slots.sum(axis=1)
-        results: list[dict[str, Candidates]] = [{} for _ in queries]
-        for kind in KINDS:
-            if not self.items[kind]:
-                continue
-            word_sim = dense_product(word, self._t[("word", kind)])
-            char_sim = dense_product(char, self._t[("char", kind)])
-            title_sim = dense_product(word, self._t[("title", kind)])
+        kinds = [kind for kind in KINDS if self.items[kind]]
+        # Features that are cheap for every candidate; the text similarities below are computed only
+        # against the candidates a company's messages may get.
+        shared: dict[str, dict[str, np.ndarray]] = {}
+        for kind in kinds:
             votes = dense_product(neighbour_weights, self._votes[kind])
             # What agents sent for similar past messages, smoothed towards what they send most for the
             # company: with close neighbours the votes decide, with none the company's habits do.
             prior = self._usage_share(kind, queries)
-            vote_share = (votes + PRIOR_WEIGHT * prior) / (totals[:, None] + PRIOR_WEIGHT)
-            history_max = self._max_vote(kind, neighbour_weights)
-            profile = 0.5 * dense_product(word, self._t[("profile_word", kind)]) + 0.5 * dense_product(
-                char, self._t[("profile_char", kind)]
-            )
-            popularity = self._popularity(kind, queries)
             intent_fit, sentiment_fit = self._label_fit(kind, queries, sentiment_profile or {})
-            lang_match = self._lang_match(kind, queries)
-            channel_fit = self._channel_fit(kind, queries)
-            # The messages of one company share their allowed candidates: their rows are cut in one go.
-            for company, members in _by_company(queries).items():
-                idx = self.allowed(kind, company)
-                cut = np.ix_(np.asarray(members), idx)
+            shared[kind] = {
+                "intent_fit": intent_fit,
+                "sentiment_fit": sentiment_fit,
+                "vote_share": (votes + PRIOR_WEIGHT * prior) / (totals[:, None] + PRIOR_WEIGHT),
+                "history_max": self._max_vote(kind, neighbour_weights),
+                "popularity": self._popularity(kind, queries),
+                "lang_match": self._lang_match(kind, queries),
+                "channel_fit": self._channel_fit(kind, queries),
+            }
+        results: list[dict[str, Candidates]] = [{} for _ in queries]
+        groups = _by_company(queries)
+        sliced: dict[str | None, tuple[sparse.csr_matrix, sparse.csr_matrix]] = {}
+
+        def rows_of(company: str | None) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+            if len(groups) == 1:
+                return word, char
+            if company not in sliced:
+                rows = np.asarray(groups[company])
+                sliced[company] = (word[rows], char[rows])
+            return sliced[company]
+
+        for kind in kinds:
+            n = len(self.items[kind])
+            # Companies that may get every candidate share one product over all their messages; the others
+            # (a library of many brands) are compared with their own brand's items and the shared ones only.
+            everyone = sorted(
+                m for company, members in groups.items() if len(self.allowed(kind, company)) == n for m in members
+            )
+            if everyone:
+                at = np.full(len(queries), -1)
+                at[everyone] = np.arange(len(everyone))
+                whole = len(everyone) == len(queries)
+                common = self._similarities(
+                    self._columns(kind),
+                    word if whole else word[np.asarray(everyone)],
+                    char if whole else char[np.asarray(everyone)],
+                )
+            f = shared[kind]
+            for company, members in groups.items():
+                rows, idx = np.asarray(members), self.allowed(kind, company)
+                if len(idx) == n:
+                    sims = {name: values[at[rows]] for name, values in common.items()}
+                else:
+                    sims = self._similarities(self._allowed_columns(kind, company), *rows_of(company))
+                cut = np.ix_(rows, idx)
                 block = np.stack(
                     [
-                        intent_fit[cut],
-                        sentiment_fit[cut],
-                        word_sim[cut],
-                        char_sim[cut],
-                        title_sim[cut],
-                        vote_share[cut],
-                        history_max[cut],
-                        profile[cut],
-                        popularity[cut],
+                        f["intent_fit"][cut],
+                        f["sentiment_fit"][cut],
+                        sims["word"],
+                        sims["char"],
+                        sims["title"],
+                        f["vote_share"][cut],
+                        f["history_max"][cut],
+                        sims["profile"],
+                        f["popularity"][cut],
                         np.broadcast_to((self._companies[kind][idx] != "").astype(float), (len(members), len(idx))),
-                        lang_match[cut],
-                        channel_fit[cut],
-                        np.broadcast_to(has_history[members].astype(float)[:, None], (len(members), len(idx))),
+                        f["lang_match"][cut],
+                        f["channel_fit"][cut],
+                        np.broadcast_to(has_history[rows].astype(float)[:, None], (len(members), len(idx))),
                     ],
                     axis=2,
                 )
                 for row, m in enumerate(members):
                     results[m][kind] = Candidates(kind, idx, block[row], history_similarity[m])
         return results
+
+    @staticmethod
+    def _similarities(
+        columns: dict[str, sparse.csr_matrix], word: sparse.csr_matrix, char: sparse.csr_matrix
+    ) -> dict[str, np.ndarray]:
+        """Word, character, title and history-profile similarity of message rows to some candidates."""
+        return {
+            "word": dense_product(word, columns["word"]),
+            "char": dense_product(char, columns["char"]),
+            "title": dense_product(word, columns["title"]),
+            "profile": 0.5 * dense_product(word, columns["profile_word"])
+            + 0.5 * dense_product(char, columns["profile_char"]),
+        }
+
+    def _allowed_columns(self, kind: str, company: str | None) -> dict[str, sparse.csr_matrix]:
+        """The transposed text matrices of the candidates `allowed` for a company, cut once and cached: in
+        a library of many brands a message is compared with its own brand's items and the shared ones only.
+        A cell of a product is the same sum over the same terms in the same order as in the full product,
+        so the similarities do not change, to the bit."""
+        key = ("allowed_columns", kind, company or "")
+        if key not in self._cache:
+            idx = self.allowed(kind, company)
+            full = self._columns(kind)
+            if len(idx) == len(self.items[kind]):
+                self._cache[key] = full
+            else:
+                self._cache[key] = {name: sparse.csr_matrix(matrix[:, idx]) for name, matrix in full.items()}
+        return self._cache[key]
+
+    def _columns(self, kind: str) -> dict[str, sparse.csr_matrix]:
+        """The transposed text matrices of all candidates of a kind."""
+        return {name: self._t[(name, kind)] for name in ("word", "char", "title", "profile_word", "profile_char")}
 
     def _neighbours(
         self, word: sparse.csr_matrix, char: sparse.csr_matrix, companies: Sequence[str | None]
