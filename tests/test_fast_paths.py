@@ -234,3 +234,16 @@ def test_candidate_features_of_a_mixed_batch_equal_each_message_alone_and_the_fu
             np.testing.assert_array_equal(alone.features, mixed.features)
             np.testing.assert_array_equal(mixed.features[:, column], full_char[m, mixed.indices])
     assert LibraryIndex(library).features(queries)[0]["template"].indices.tolist() == [1, 2]  # b's own, shared
+
+
+@pytest.mark.parametrize("m", [1, 5, 40])
+def test_a_product_on_the_used_rows_equals_the_full_product_to_the_bit(m):
+    from webcare_nlp.rank.products import dense_product, dense_product_on
+
+    rng = np.random.default_rng(m)
+    a = sp.random(m, 300, density=0.05, format="csr", random_state=rng, dtype=np.float64)
+    full = sp.random(300, 12, density=0.02, format="csr", random_state=rng, dtype=np.float32)
+    used = np.flatnonzero(np.diff(full.indptr))
+    assert 0 < len(used) < 300
+    np.testing.assert_array_equal(dense_product_on(a, used, sp.csr_matrix(full[used])), dense_product(a, full))
+    assert dense_product_on(a, np.array([], dtype=int), sp.csr_matrix((0, 12))).shape == (m, 12)

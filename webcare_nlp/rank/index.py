@@ -23,7 +23,7 @@ from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from webcare_nlp.features.fast_tfidf import WordRows, char_wb_counts
 from webcare_nlp.rank.library import PLACEHOLDER, Article, Library, Template
-from webcare_nlp.rank.products import dense_product, row_slices
+from webcare_nlp.rank.products import dense_product, dense_product_on, row_slices
 from webcare_nlp.text.normalize import fold_diacritics
 from webcare_nlp.text.pipeline import build_nlp
 
@@ -43,6 +43,8 @@ FEATURES = (
     "has_history",
 )
 KINDS = ("template", "article")
+# A kind's transposed text matrices by name; with the vocabulary rows they keep when cut for a company.
+Columns = dict[str, tuple[np.ndarray | None, sparse.csr_matrix]]
 PAIR_CACHE_LIMIT = 100_000  # remembered candidate pairs of `LibraryIndex.similarity`; memory stays flat
 # How many past messages' worth of evidence the company's overall habits count for in the history vote.
 PRIOR_WEIGHT = 1.0
@@ -467,23 +469,26 @@ class LibraryIndex:
         return results
 
     @staticmethod
-    def _similarities(
-        columns: dict[str, sparse.csr_matrix], word: sparse.csr_matrix, char: sparse.csr_matrix
-    ) -> dict[str, np.ndarray]:
+    def _similarities(columns: Columns, word: sparse.csr_matrix, char: sparse.csr_matrix) -> dict[str, np.ndarray]:
         """Word, character, title and history-profile similarity of message rows to some candidates."""
+
+        def product(a: sparse.csr_matrix, name: str) -> np.ndarray:
+            rows, matrix = columns[name]
+            return dense_product(a, matrix) if rows is None else dense_product_on(a, rows, matrix)
+
         return {
-            "word": dense_product(word, columns["word"]),
-            "char": dense_product(char, columns["char"]),
-            "title": dense_product(word, columns["title"]),
-            "profile": 0.5 * dense_product(word, columns["profile_word"])
-            + 0.5 * dense_product(char, columns["profile_char"]),
+            "word": product(word, "word"),
+            "char": product(char, "char"),
+            "title": product(word, "title"),
+            "profile": 0.5 * product(word, "profile_word") + 0.5 * product(char, "profile_char"),
         }
 
-    def _allowed_columns(self, kind: str, company: str | None) -> dict[str, sparse.csr_matrix]:
-        """The transposed text matrices of the candidates `allowed` for a company, cut once and cached: in
-        a library of many brands a message is compared with its own brand's items and the shared ones only.
-        A cell of a product is the same sum over the same terms in the same order as in the full product,
-        so the similarities do not change, to the bit."""
+    def _allowed_columns(self, kind: str, company: str | None) -> Columns:
+        """The transposed text matrices of the candidates `allowed` for a company, cut once and cached, and
+        kept only on the vocabulary rows those candidates use (a company's few items do not need a row per
+        n-gram). In a library of many brands a message is then compared with its own brand's items and the
+        shared ones only. Each similarity is the same sum over the same terms in the same order as in the
+        full product, so none changes, to the bit."""
         key = ("allowed_columns", kind, company or "")
         if key not in self._cache:
             idx = self.allowed(kind, company)
@@ -491,12 +496,18 @@ class LibraryIndex:
             if len(idx) == len(self.items[kind]):
                 self._cache[key] = full
             else:
-                self._cache[key] = {name: sparse.csr_matrix(matrix[:, idx]) for name, matrix in full.items()}
+                cut: Columns = {}
+                for name, (_, matrix) in full.items():
+                    narrow = sparse.csr_matrix(matrix[:, idx])
+                    used = np.flatnonzero(np.diff(narrow.indptr))
+                    cut[name] = (used, sparse.csr_matrix(narrow[used]))
+                self._cache[key] = cut
         return self._cache[key]
 
-    def _columns(self, kind: str) -> dict[str, sparse.csr_matrix]:
+    def _columns(self, kind: str) -> Columns:
         """The transposed text matrices of all candidates of a kind."""
-        return {name: self._t[(name, kind)] for name in ("word", "char", "title", "profile_word", "profile_char")}
+        names = ("word", "char", "title", "profile_word", "profile_char")
+        return {name: (None, self._t[(name, kind)]) for name in names}
 
     def _neighbours(
         self, word: sparse.csr_matrix, char: sparse.csr_matrix, companies: Sequence[str | None]

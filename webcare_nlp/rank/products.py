@@ -70,3 +70,24 @@ def row_slices(
     if limit is not None and total > limit:
         return None
     return np.arange(total) + np.repeat(starts - (ends - lengths), lengths), lengths
+
+
+def dense_product_on(a: sparse.csr_matrix, rows: np.ndarray, b: sparse.csr_matrix) -> np.ndarray:
+    """`dense_product(a, full)` where `b` holds only the sorted `rows` of `full` (its other rows are empty).
+
+    a's values in columns outside `rows` meet only empty rows, so leaving them out removes no term and
+    keeps the order of the others: the sums are the same to the bit. `b` needs no row per vocabulary entry.
+
+    Example:
+        >>> a = sparse.csr_matrix([[1.0, 7.0, 2.0]])
+        >>> b = sparse.csr_matrix([[1.0, 0.0], [0.0, 3.0]])  # rows 0 and 2 of a 3-row matrix
+        >>> dense_product_on(a, np.array([0, 2]), b).tolist()
+        [[1.0, 6.0]]
+    """
+    if not len(rows):
+        return np.zeros((a.shape[0], b.shape[1]))
+    at = np.minimum(np.searchsorted(rows, a.indices), len(rows) - 1)
+    keep = rows[at] == a.indices
+    kept = np.concatenate([[0], np.cumsum(keep)])[a.indptr]
+    narrowed = sparse.csr_matrix((a.data[keep], at[keep], kept), shape=(a.shape[0], len(rows)))
+    return dense_product(narrowed, b)
