@@ -197,8 +197,8 @@ def test_polarity_counts_of_intensifiers_modifiers_and_negation(tokens, counts):
 
 
 def test_candidate_features_of_a_mixed_batch_equal_each_message_alone_and_the_full_products():
-    # Each company's messages are compared with its allowed candidates only, and companies that may get
-    # every candidate share one product: neither may change a feature, to the bit.
+    # A few messages are compared with their company's allowed candidates only; a batch makes one product
+    # and cuts it per company: neither may change a feature, to the bit.
     from webcare_nlp.rank.index import FEATURES, LibraryIndex, Query
     from webcare_nlp.rank.library import HistoryEntry, Library, Template
     from webcare_nlp.rank.products import dense_product
@@ -227,12 +227,13 @@ def test_candidate_features_of_a_mixed_batch_equal_each_message_alone_and_the_fu
         together = index.features(queries)
         _, char = index.vectorize([q.text for q in queries])
         full_char = dense_product(char, index._t[("char", "template")])
+        batch = index.features(queries * 5)  # over BLOCK messages: one product for all, cut per company
         for m, query in enumerate(queries):
             alone = index.features([query])[0]["template"]
-            mixed = together[m]["template"]
-            np.testing.assert_array_equal(alone.indices, mixed.indices)
-            np.testing.assert_array_equal(alone.features, mixed.features)
-            np.testing.assert_array_equal(mixed.features[:, column], full_char[m, mixed.indices])
+            for mixed in (together[m]["template"], batch[m + 4 * len(queries)]["template"]):
+                np.testing.assert_array_equal(alone.indices, mixed.indices)
+                np.testing.assert_array_equal(alone.features, mixed.features)
+                np.testing.assert_array_equal(mixed.features[:, column], full_char[m, mixed.indices])
     assert LibraryIndex(library).features(queries)[0]["template"].indices.tolist() == [1, 2]  # b's own, shared
 
 

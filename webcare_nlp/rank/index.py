@@ -23,7 +23,7 @@ from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from webcare_nlp.features.fast_tfidf import WordRows, char_wb_counts
 from webcare_nlp.rank.library import PLACEHOLDER, Article, Library, Template
-from webcare_nlp.rank.products import dense_product, dense_product_on, row_slices
+from webcare_nlp.rank.products import BLOCK, dense_product, dense_product_on, row_slices
 from webcare_nlp.text.normalize import fold_diacritics
 from webcare_nlp.text.pipeline import build_nlp
 
@@ -422,29 +422,32 @@ class LibraryIndex:
                 sliced[company] = (word[rows], char[rows])
             return sliced[company]
 
+        # A live request (a few messages) of a library of many brands is compared with its own brand's items
+        # and the shared ones only. A batch pays a fixed cost per product, so it makes one product over all
+        # candidates for all its messages (or those that may get every candidate) and cuts each company's.
+        live = len(queries) <= BLOCK
         for kind in kinds:
             n = len(self.items[kind])
-            # Companies that may get every candidate share one product over all their messages; the others
-            # (a library of many brands) are compared with their own brand's items and the shared ones only.
-            everyone = sorted(
-                m for company, members in groups.items() if len(self.allowed(kind, company)) == n for m in members
-            )
-            if everyone:
+            scoped = {company for company in groups if live and len(self.allowed(kind, company)) < n}
+            in_common = sorted(m for company, members in groups.items() if company not in scoped for m in members)
+            if in_common:
                 at = np.full(len(queries), -1)
-                at[everyone] = np.arange(len(everyone))
-                whole = len(everyone) == len(queries)
+                at[in_common] = np.arange(len(in_common))
+                whole = len(in_common) == len(queries)
                 common = self._similarities(
                     self._columns(kind),
-                    word if whole else word[np.asarray(everyone)],
-                    char if whole else char[np.asarray(everyone)],
+                    word if whole else word[np.asarray(in_common)],
+                    char if whole else char[np.asarray(in_common)],
                 )
             f = shared[kind]
             for company, members in groups.items():
                 rows, idx = np.asarray(members), self.allowed(kind, company)
-                if len(idx) == n:
+                if company in scoped:
+                    sims = self._similarities(self._allowed_columns(kind, company), *rows_of(company))
+                elif len(idx) == n:
                     sims = {name: values[at[rows]] for name, values in common.items()}
                 else:
-                    sims = self._similarities(self._allowed_columns(kind, company), *rows_of(company))
+                    sims = {name: values[np.ix_(at[rows], idx)] for name, values in common.items()}
                 cut = np.ix_(rows, idx)
                 block = np.stack(
                     [
