@@ -197,14 +197,17 @@ def test_near_identical_templates_do_not_both_make_the_top(tiny_model: Path) -> 
 
 def test_the_reason_names_the_customers_own_words_not_their_lemmas(tiny_model: Path) -> None:
     # The Dutch lemma table turns "cancel" into "cancelen"; an English agent must not read that.
-    library = Library.from_records(
-        templates=[{"id": "en-cancel", "lang": "en", "text": "Hi {naam}, you can cancel your tickets online."}]
-    )
+    text = "Hi {naam}, if the website doesn't work, you can cancel your tickets by DM."
+    library = Library.from_records(templates=[{"id": "en-cancel", "lang": "en", "text": text}])
     result = Engine.load(tiny_model, library=library).suggest(
         "How do I cancel these tickets?", always=True, abstain=False
     )
     shared = result["suggestions"][0]["why"].split("shares ")[1].split(";")[0]
     assert sorted(shared.split(", ")) == ["cancel", "tickets"]
+    result = Engine.load(tiny_model, library=library).suggest(
+        "I can't cancel, it doesn't work", always=True, abstain=False
+    )
+    assert "doesn" not in result["suggestions"][0]["why"] and "cancel" in result["suggestions"][0]["why"]
 
 
 def test_no_suggestions_when_no_reply_is_expected_unless_asked(suggesting_engine: Engine) -> None:

@@ -49,6 +49,10 @@ PAIR_CACHE_LIMIT = 100_000  # remembered candidate pairs of `LibraryIndex.simila
 # How many past messages' worth of evidence the company's overall habits count for in the history vote.
 PRIOR_WEIGHT = 1.0
 _WORD = re.compile(r"[^\W\d_]{2,}")
+# What _WORD leaves of "hasn't", "doesn't": matched like any term, but never named to an agent as shared.
+CONTRACTION_STEMS = frozenset(
+    {"aren", "couldn", "didn", "doesn", "don", "hadn", "hasn", "haven", "isn", "wasn", "weren", "wouldn", "shouldn"}
+)
 _NOISE = re.compile(r"@\w+|#|https?://\S+|www\.\S+")
 
 
@@ -660,7 +664,7 @@ class LibraryIndex:
     # -- explanations ------------------------------------------------------------------------------
     def shared_terms(self, kind: str, index: int, words: set[str], *, limit: int = 3) -> list[str]:
         """The rarest words the message (its `lemmas`) and the candidate share."""
-        shared = words & self._lemma_sets[kind][index]
+        shared = (words & self._lemma_sets[kind][index]) - CONTRACTION_STEMS
         return sorted(shared, key=lambda term: (-self._idf.get(term, 0.0), term))[:limit]
 
     def similar_history(self, kind: str, index: int, history_similarity: np.ndarray) -> tuple[int, str | None]:
