@@ -11,6 +11,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -416,16 +417,6 @@ class LibraryIndex:
             }
         results: list[dict[str, Candidates]] = [{} for _ in queries]
         groups = _by_company(queries)
-        sliced: dict[str | None, tuple[sparse.csr_matrix, sparse.csr_matrix]] = {}
-
-        def rows_of(company: str | None) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-            if len(groups) == 1:
-                return word, char
-            if company not in sliced:
-                rows = np.asarray(groups[company])
-                sliced[company] = (word[rows], char[rows])
-            return sliced[company]
-
         # A live request (a few messages) of a library of many brands is compared with its own brand's items
         # and the shared ones only. A batch pays a fixed cost per product, so it makes one product over all
         # candidates for all its messages (or those that may get every candidate) and cuts each company's.
@@ -447,9 +438,8 @@ class LibraryIndex:
             for company, members in groups.items():
                 rows, idx = np.asarray(members), self.allowed(kind, company)
                 if company in scoped:
-                    sims = self._similarities(self._allowed_columns(kind, company), *rows_of(company))
-                elif len(idx) == n:
-                    sims = {name: values[at[rows]] for name, values in common.items()}
+                    own = (word, char) if len(groups) == 1 else (word[rows], char[rows])
+                    sims = self._similarities(self._allowed_columns(kind, company), *own)
                 else:
                     sims = {name: values[np.ix_(at[rows], idx)] for name, values in common.items()}
                 cut = np.ix_(rows, idx)
@@ -662,7 +652,7 @@ class LibraryIndex:
         return out
 
     # -- explanations ------------------------------------------------------------------------------
-    def shared_terms(self, kind: str, index: int, words: set[str], *, limit: int = 3) -> list[str]:
+    def shared_terms(self, kind: str, index: int, words: AbstractSet[str], *, limit: int = 3) -> list[str]:
         """The rarest words the message (its `lemmas`) and the candidate share."""
         shared = (words & self._lemma_sets[kind][index]) - CONTRACTION_STEMS
         return sorted(shared, key=lambda term: (-self._idf.get(term, 0.0), term))[:limit]

@@ -136,7 +136,7 @@ class Suggester:
         reasons = []
         if isinstance(item, Template) and request.intent and request.intent in item.intents:
             reasons.append(f"fits intent {request.intent}")
-        terms = self.index.shared_terms(kind, index, set(words))
+        terms = self.index.shared_terms(kind, index, words.keys())
         if terms:
             reasons.append("shares " + ", ".join(words[term] for term in terms))
         similar, closest = self.index.similar_history(kind, index, history_similarity)
