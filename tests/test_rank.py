@@ -160,6 +160,21 @@ def test_a_company_template_is_only_suggested_for_that_company(tiny_model: Path)
         assert other not in ids and "any-sorry" in ids
 
 
+def test_the_reason_shows_only_the_companys_own_past_messages(tiny_model: Path) -> None:
+    # Company b's past message matches better, but a has a history of its own: b's customer stays out.
+    library = Library.from_records(
+        templates=[{"id": "any-sorry", "text": "Vervelend dat je koffer kwijt is, sorry! ^{initialen}"}],
+        history=[
+            {"text": "mijn koffer is kwijt na de vlucht", "company": "a", "used": ["any-sorry"]},
+            {"text": "koffer kwijt", "company": "b", "used": ["any-sorry"]},
+        ],
+    )
+    engine = Engine.load(tiny_model, library=library)
+    for company, example in (("a", "mijn koffer is kwijt na de vlucht"), ("b", "koffer kwijt")):
+        why = engine.suggest("koffer kwijt", company=company, always=True, abstain=False)["suggestions"][0]["why"]
+        assert f'sent for 1 similar past message(s), e.g. "{example}"' in why
+
+
 def test_a_sister_brands_item_needs_the_opt_in_and_its_own_history(tiny_model: Path) -> None:
     def suggested(shared: bool, company: str) -> set[str]:
         library = Library.from_records(

@@ -234,7 +234,7 @@ class Candidates:
     kind: str
     indices: np.ndarray
     features: np.ndarray
-    history_similarity: np.ndarray  # the message's similarity to every past message
+    history_similarity: np.ndarray  # to every past message; 0 for other companies' when its own has a history
 
 
 class LibraryIndex:
@@ -509,8 +509,9 @@ class LibraryIndex:
     def _neighbours(
         self, word: sparse.csr_matrix, char: sparse.csr_matrix, companies: Sequence[str | None]
     ) -> tuple[sparse.csr_matrix, np.ndarray]:
-        """The similarity of each message to every past message, and a sparse (messages x history)
-        matrix that keeps only the k nearest; a company with a history of its own is matched to that."""
+        """A sparse (messages x history) matrix that keeps the k nearest past messages, and the similarity
+        of each message to every past message. A company with a history of its own is matched to that
+        only, in the votes and in the reasons: another company's customer is never shown as an example."""
         n_history = self._history_word.shape[0]
         if n_history == 0:
             return sparse.csr_matrix((word.shape[0], 0)), np.zeros((word.shape[0], 0))
@@ -530,7 +531,7 @@ class LibraryIndex:
         top, values = np.take_along_axis(top, order, axis=1), np.take_along_axis(values, order, axis=1)
         indptr = np.arange(0, word.shape[0] * k + 1, k)
         nearest = sparse.csr_matrix((values.ravel(), top.ravel(), indptr), shape=(word.shape[0], n_history))
-        return nearest, similarity
+        return nearest, voting
 
     def _others_history(self, company: str) -> np.ndarray:
         key = ("others", company)
