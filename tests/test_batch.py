@@ -288,3 +288,14 @@ def test_kept_parquet_fields_of_any_type_reach_every_output(tmp_path, engine):
         assert (summary.scored, summary.rejected) == (2, 0), name
     assert _read_jsonl(tmp_path / "out.jsonl")[0]["created_at"].startswith("2026-07-01")
     assert pd.read_parquet(tmp_path / "out.parquet")["likes"].tolist() == ["3", "0"]  # kept fields are text
+
+
+def test_a_kept_field_that_no_message_has_is_named_in_a_warning(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "waar blijft mijn pakket", "author": "Sanne"}\n{"text": "dank!"}\n', encoding="utf-8")
+    code, text = _score(str(source), "--output", str(tmp_path / "out.jsonl"), "--fields", "author,autor")
+    assert code == 0, text
+    assert "no input message had the field(s) autor kept with --fields" in text
+    assert [r["author"] for r in _read_jsonl(tmp_path / "out.jsonl")] == ["Sanne", None]
+    code, text = _score(str(source), "--output", str(tmp_path / "again.jsonl"), "--fields", "author")
+    assert code == 0 and "warning" not in text

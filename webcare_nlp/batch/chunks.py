@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from webcare_nlp import schema
 from webcare_nlp.batch.formats import add_fields, table_row
-from webcare_nlp.batch.summary import count_labels
+from webcare_nlp.batch.summary import KEPT_FIELDS, count_labels
 from webcare_nlp.engine import Engine
 from webcare_nlp.errors import InputError
 from webcare_nlp.records import Reject, parse_jsonl_line
@@ -128,6 +128,9 @@ def score_items(engine: Engine, items: list[Item], settings: ScoreSettings) -> C
         rejects=[p.as_dict() for p in parsed if isinstance(p, Reject)],
         counts=count_labels(results),
     )
+    if settings.fields:
+        # Which kept fields the input actually had: a misspelt name would otherwise give a silent null column.
+        chunk.counts[KEPT_FIELDS] = Counter(name for m in messages for name in settings.fields if name in m)
     if settings.table:
         rows = [table_row(r) for r in results]
         names = list(dict.fromkeys(key for row in rows for key in row))

@@ -8,6 +8,8 @@ from typing import Any
 
 # The labels counted in the summary; `topic` stays None until a topic model is shipped.
 COUNTED = ("intent", "sentiment", "reply_expected", "topic")
+# With --fields: per kept input field, how many scored messages had it.
+KEPT_FIELDS = "kept_fields"
 
 
 def count_labels(results: list[dict[str, Any]]) -> dict[str, Counter[str]]:
@@ -60,8 +62,13 @@ class ScoreSummary:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScoreSummary:
         summary = cls(lines=data["lines"], scored=data["scored"], rejected=data["rejected"], blank=data.get("blank", 0))
-        summary.counts = {k: Counter(data.get(k, {})) for k in COUNTED}
+        summary.counts = {k: Counter(data.get(k, {})) for k in (*COUNTED, KEPT_FIELDS) if k in data or k in COUNTED}
         return summary
+
+    def absent_fields(self, fields: tuple[str, ...]) -> list[str]:
+        """The kept fields (`--fields`) that no scored message had: most likely a misspelt name."""
+        seen = self.counts.get(KEPT_FIELDS, Counter())
+        return [name for name in fields if not seen[name]] if self.scored else []
 
     def render(self) -> str:
         """A few readable lines for the end of a run."""

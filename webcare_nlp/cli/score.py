@@ -124,5 +124,12 @@ def score(
     if summary.lines == 0 and summary.blank == 0:
         typer.echo(f"warning: {source} holds no messages; {output} is empty.", err=True)
     typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False) if summary_json else summary.render(), err=True)
+    absent = summary.absent_fields(kept)
+    if absent:
+        typer.echo(
+            f"warning: no input message had the field(s) {', '.join(absent)} kept with --fields; "
+            "their column is empty.",
+            err=True,
+        )
     if summary.rejected and output != "-":
         typer.echo(f"{summary.rejected:,} rejected lines are in {Path(output)}.rejects.jsonl", err=True)
