@@ -12,6 +12,7 @@ import pytest
 from webcare_nlp.engine import Engine
 from webcare_nlp.errors import InputError
 from webcare_nlp.rank.fill import fill_template
+from webcare_nlp.rank.index import lemmas
 from webcare_nlp.rank.library import Library
 
 
@@ -223,6 +224,11 @@ def test_the_reason_names_the_customers_own_words_not_their_lemmas(tiny_model: P
         "I can't cancel, it doesn't work", always=True, abstain=False
     )
     assert "doesn" not in result["suggestions"][0]["why"] and "cancel" in result["suggestions"][0]["why"]
+
+
+def test_contraction_stems_are_no_terms_of_the_matching() -> None:
+    # "doesn't" leaves "doesn": as common as a stop word, it would make every English text look alike.
+    assert lemmas("It doesn't work and I haven't got a refund") == ["work", "refund"]
 
 
 def test_no_suggestions_when_no_reply_is_expected_unless_asked(suggesting_engine: Engine) -> None:

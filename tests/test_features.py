@@ -1,0 +1,39 @@
+"""The sentiment-bearing features: negation scope in the lemma n-grams, and the share of verdict words."""
+
+from __future__ import annotations
+
+import pytest
+
+from webcare_nlp.features.cues import CUE_NAMES, cue_vector
+from webcare_nlp.features.vectorize import NEGATED, lemma_ngrams
+from webcare_nlp.text.pipeline import TextPipeline
+
+
+@pytest.fixture(scope="module")
+def process():  # type: ignore[no-untyped-def]
+    pipeline = TextPipeline()
+    return lambda text: pipeline.process_many([text])[0]
+
+
+def test_a_negation_marks_the_next_words_until_punctuation_or_a_contrast(process) -> None:  # type: ignore[no-untyped-def]
+    unigrams = [g for g in lemma_ngrams(process("niet echt snel, maar wel vriendelijk")) if " " not in g]
+    assert unigrams == ["niet", NEGATED + "echt", NEGATED + "snel", "maar", "wel", "vriendelijk"]
+    unigrams = [g for g in lemma_ngrams(process("ik ben niet blij met de bezorging vandaag")) if " " not in g]
+    assert unigrams[2:] == ["niet", NEGATED + "blij", NEGATED + "met", NEGATED + "de", "bezorging", "vandaag"]
+
+
+def test_bigrams_keep_the_plain_lemmas(process) -> None:  # type: ignore[no-untyped-def]
+    assert "niet slecht" in lemma_ngrams(process("niet slecht"))
+
+
+def test_the_share_of_verdict_words_sets_a_one_liner_apart_from_a_long_story(process) -> None:  # type: ignore[no-untyped-def]
+    column = CUE_NAMES.index("negative_share")
+    short = cue_vector(process("Super slecht geholpen!"))
+    story = cue_vector(
+        process(
+            "We kwamen om zeven uur aan, kregen een tafel bij het raam, het eten kwam vlot en de wijn "
+            "was lekker; alleen het dessert was slecht, verder hebben we van de avond genoten"
+        )
+    )
+    assert short[column] == 1.0 and 0 < story[column] < 0.2
+    assert short[CUE_NAMES.index("negative_words")] == story[CUE_NAMES.index("negative_words")] == 1.0
