@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -299,3 +300,12 @@ def test_a_kept_field_that_no_message_has_is_named_in_a_warning(tmp_path):
     assert [r["author"] for r in _read_jsonl(tmp_path / "out.jsonl")] == ["Sanne", None]
     code, text = _score(str(source), "--output", str(tmp_path / "again.jsonl"), "--fields", "author")
     assert code == 0 and "warning" not in text
+
+
+def test_a_resumed_summary_keeps_its_kept_field_counts():
+    from webcare_nlp.batch.summary import KEPT_FIELDS, ScoreSummary
+
+    summary = ScoreSummary()
+    summary.add(lines=2, scored=2, rejected=0, counts={KEPT_FIELDS: Counter({"author": 1})})
+    again = ScoreSummary.from_dict(summary.as_dict())
+    assert again.absent_fields(("author", "autor")) == ["autor"]

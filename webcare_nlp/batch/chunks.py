@@ -147,19 +147,26 @@ def score_items(engine: Engine, items: list[Item], settings: ScoreSettings) -> C
 # 10 % more throughput with two workers. And the loaded engine's millions of long-lived objects are kept
 # out of the garbage collector's full passes, which a chunk's short-lived dicts set off again and again.
 # Both measured in benchmarks/README.md.
-def settle_worker() -> None:
-    """For the rest of this (worker) process's life: one BLAS thread, the heap so far frozen."""
-    threadpool_limits(limits=1, user_api="blas")
+def _one_blas_thread() -> threadpool_limits:
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _freeze_heap() -> None:
     gc.collect()
     gc.freeze()
+
+
+def settle_worker() -> None:
+    """For the rest of this (worker) process's life: one BLAS thread, the heap so far frozen."""
+    _one_blas_thread()
+    _freeze_heap()
 
 
 @contextmanager
 def scoring_here() -> Iterator[None]:
     """The same settings for an in-process run only, given back afterwards (a notebook keeps its own)."""
-    with threadpool_limits(limits=1, user_api="blas"):
-        gc.collect()
-        gc.freeze()
+    with _one_blas_thread():
+        _freeze_heap()
         try:
             yield
         finally:

@@ -62,7 +62,9 @@ class ScoreSummary:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScoreSummary:
         summary = cls(lines=data["lines"], scored=data["scored"], rejected=data["rejected"], blank=data.get("blank", 0))
-        summary.counts = {k: Counter(data.get(k, {})) for k in (*COUNTED, KEPT_FIELDS) if k in data or k in COUNTED}
+        summary.counts = {k: Counter(data.get(k, {})) for k in COUNTED}
+        if KEPT_FIELDS in data:
+            summary.counts[KEPT_FIELDS] = Counter(data[KEPT_FIELDS])
         return summary
 
     def absent_fields(self, fields: tuple[str, ...]) -> list[str]:

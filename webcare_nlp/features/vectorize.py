@@ -41,7 +41,7 @@ def lemma_ngrams(processed: ProcessedText) -> list[str]:
         >>> lemma_ngrams(TextPipeline().process_many(["niet slecht, wel duur"])[0])[:5]
         ['niet', 'NEG_slecht', 'wel', 'duur', 'niet slecht']
     """
-    unigrams = []
+    lemmas, unigrams = [], []
     scope = 0
     for lemma in processed.lemmas:
         if lemma in _ENDS_SCOPE:
@@ -59,7 +59,7 @@ def lemma_ngrams(processed: ProcessedText) -> list[str]:
             scope -= 1
         else:
             unigrams.append(lemma)
-    lemmas = [lemma for lemma in processed.lemmas if lemma not in _SKIP_IN_NGRAMS]
+        lemmas.append(lemma)
     return unigrams + list(map(" ".join, pairwise(lemmas)))
 
 

@@ -67,7 +67,8 @@ def _stop_words() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS as EN
     from spacy.lang.nl.stop_words import STOP_WORDS as NL
 
-    return frozenset(fold_diacritics(w) for w in NL | EN) | {"hoi", "hallo", "hi", "hey", "beste", "dag"}
+    greetings = {"hoi", "hallo", "hi", "hey", "beste", "dag"}
+    return frozenset(fold_diacritics(w) for w in NL | EN) | greetings | CONTRACTION_STEMS
 
 
 def lemmas(text: str) -> list[str]:
@@ -103,7 +104,7 @@ def _content_words(text: str) -> tuple[tuple[str, str], ...]:
     table_nl, table_en, stop = _lemma_table("nl"), _lemma_table("en"), _stop_words()
     out = []
     for word in words:
-        if word in stop or word in CONTRACTION_STEMS:
+        if word in stop:
             continue
         lemma = table_nl.get(word) or table_en.get(word) or word
         if lemma not in stop:
