@@ -27,6 +27,7 @@ from benchmarks._common import DEVSET, REAL, read_jsonl, require
 from webcare_nlp import schema
 from webcare_nlp.dataset import TRAINING_DATA, load_labelled
 from webcare_nlp.text.pipeline import TextPipeline
+from webcare_nlp.topics.cluster import KnnGraphCommunities
 from webcare_nlp.topics.discover import discover_topics
 from webcare_nlp.topics.learned import GuidedTopicVectorizer, TopicSpace
 from webcare_nlp.topics.model import TopicModel
@@ -79,6 +80,29 @@ def leave_one_sector_out(records: list[dict[str, Any]], pipeline: TextPipeline) 
             f"{len({t for t in labels if t})}"
         )
     print(f"  ({time.perf_counter() - start:.0f} s for both)")
+
+
+def archives(records: list[dict[str, Any]], pipeline: TextPipeline, exponents: tuple[float, ...]) -> None:
+    """The corpus's FAQ archives (one company's season each, a few big topics and many small ones), each
+    clustered with its sector's topics held out of the learned space, per resolution exponent: where
+    `KnnGraphCommunities.size_exponent` was chosen."""
+    companies = sorted({r["company"] for r in records if r["_source"].startswith("faq_archive_")})
+    processed = pipeline.process_many([r["text"] for r in records], langs=[r.get("lang") for r in records])
+    for company in companies:
+        inside = [i for i, r in enumerate(records) if r["company"] == company]
+        sector = records[inside[0]]["sector"]
+        outside = [i for i, r in enumerate(records) if r["sector"] != sector]
+        space = TopicSpace().fit([processed[i] for i in outside], [records[i]["faq_topic"] for i in outside])
+        gold = [records[i]["faq_topic"] for i in inside]
+        figures = []
+        for exponent in exponents:
+            model = TopicModel(
+                vectorizer=GuidedTopicVectorizer(space), cluster_model=KnnGraphCommunities(size_exponent=exponent)
+            ).fit([processed[i] for i in inside], companies=[company] * len(inside))
+            ari, nmi = scores(gold, [str(t) if t else None for t in model.labels_])
+            figures.append(f"{exponent}: ARI {ari:.3f} NMI {nmi:.3f} topics {len(model.active_topics())}")
+        heading = f"archive {company} ({len(inside)} messages, {len(set(gold))} topics), by exponent: "
+        print(heading + "; ".join(figures))
 
 
 def kmeans_baseline(name: str, records: list[dict[str, Any]], k: int) -> None:
@@ -154,6 +178,7 @@ def main() -> None:
 
     corpus = [r for r in load_labelled(TRAINING_DATA) if r.get("faq_topic")]
     evaluate("corpus (where settings were chosen), lexical", corpus, pipeline)
+    archives(corpus, pipeline, exponents=(1.0, 0.75, 0.6, 0.5))
     if not args.skip_held_out:
         leave_one_sector_out(corpus, pipeline)
     if require(DEVSET):

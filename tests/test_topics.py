@@ -218,3 +218,16 @@ def test_copies_of_a_text_join_their_topic_instead_of_forming_their_own(pipeline
     model = TopicModel().fit(pipeline.process_many(texts * 17, langs=["nl"] * len(texts) * 17))
     assert len(model.active_topics()) == 2
     assert model.labels_[: len(texts)] == model.labels_[len(texts) : 2 * len(texts)]
+
+
+def test_the_resolution_grows_with_the_archive_as_its_size_exponent_says():
+    import numpy as np
+
+    from webcare_nlp.topics.cluster import KnnGraphCommunities
+
+    rng = np.random.default_rng(0)
+    rows = np.vstack([centre + 0.15 * rng.random((60, 8)) for centre in np.eye(8)[:4]])
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    counts = [len(set(KnnGraphCommunities(size_exponent=e).fit_predict(rows))) for e in (0.0, 0.6, 1.0)]
+    # A constant resolution finds the four groups of 60; a growing one splits them, the more the faster.
+    assert counts[0] == 4 and 4 < counts[1] < counts[2]
