@@ -178,7 +178,7 @@ def main() -> None:
 
     corpus = [r for r in load_labelled(TRAINING_DATA) if r.get("faq_topic")]
     evaluate("corpus (where settings were chosen), lexical", corpus, pipeline)
-    archives(corpus, pipeline, exponents=(1.0, 0.6, 0.5, 0.4, 0.3))
+    archives(corpus, pipeline, exponents=(1.0, 0.6, 0.5, 0.4, 0.3, 0.2))
     if not args.skip_held_out:
         leave_one_sector_out(corpus, pipeline)
     if require(DEVSET):
