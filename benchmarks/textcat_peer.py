@@ -27,7 +27,6 @@ from webcare_nlp.classify.models import calibrated, model_families
 from webcare_nlp.classify.pairs import joint_marginals, label_pair_weights
 from webcare_nlp.dataset import TRAINING_DATA, load_labelled
 from webcare_nlp.engine import Engine
-from webcare_nlp.features.vectorize import MessageVectorizer
 from webcare_nlp.training import TrainingConfig, _liblinear_guard, _observations
 
 TASKS = {"intent": schema.INTENTS, "sentiment": schema.SENTIMENTS, "reactive": ("false", "true")}
@@ -91,7 +90,7 @@ def corpus_cv(corpus: list[dict], folds: int, epochs: int, seed: int) -> None:
     split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(strata, strata)
     for fold, (train_idx, val_idx) in enumerate(split):
         started = time.perf_counter()
-        vectorizer = MessageVectorizer().fit([observations[i] for i in train_idx])
+        vectorizer = clone(engine.vectorizer).fit([observations[i] for i in train_idx])  # the shipped settings
         x_train = vectorizer.transform([observations[i] for i in train_idx])
         x_val = vectorizer.transform([observations[i] for i in val_idx])
         train_records = [corpus[i] for i in train_idx]

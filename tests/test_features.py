@@ -37,3 +37,16 @@ def test_the_share_of_verdict_words_sets_a_one_liner_apart_from_a_long_story(pro
     )
     assert short[column] == 1.0 and 0 < story[column] < 0.2
     assert short[CUE_NAMES.index("negative_words")] == story[CUE_NAMES.index("negative_words")] == 1.0
+
+
+def test_the_word_weight_scales_the_lemma_block_and_nothing_else(process) -> None:  # type: ignore[no-untyped-def]
+    from webcare_nlp.features.vectorize import MessageVectorizer, Observation
+
+    observations = [Observation(process(t)) for t in ("waar is mijn pakket?", "pakket kwijt", "top geholpen")]
+    plain = MessageVectorizer(min_df=1).fit(observations)
+    heavier = MessageVectorizer(min_df=1, word_weight=1.5).fit(observations)
+    words = len(plain.word_vectorizer_.vocabulary_)
+    a, b = plain.transform(observations).toarray(), heavier.transform(observations).toarray()
+    assert a[:, :words].any()
+    assert b[:, :words] == pytest.approx(1.5 * a[:, :words])
+    assert b[:, words:] == pytest.approx(a[:, words:])

@@ -122,9 +122,10 @@ seed 002's rule on top of them. {_pairs_note(result)}
 - Language identification (lingua) agrees with the corpus `lang` on {result.language_accuracy:.1%} of messages.
 
 ## Training
-- Features: folded lemma uni- and bigrams (unigrams in a negation's scope marked), character 2–5-grams
-  within words, cues (question mark, handles, emojis, negation, shouting, case data, verdict words of the
-  polarity lexicon: present or not, and their share of the words), channel and platform one-hot; channel and platform
+- Features: folded lemma uni- and bigrams (unigrams in a negation's scope marked; weighted
+  {result.config.word_weight:g} against the character n-grams), character 2–5-grams within words, cues
+  (question mark, handles, emojis, negation, shouting, case data, verdict words of the polarity lexicon:
+  present or not, and their share of the words), channel and platform one-hot; channel and platform
   are hidden for {result.config.metadata_dropout:.0%} of rows so the models also work without them.
 - Model selection: {result.config.folds}-fold stratified cross-validation, macro-F1, seed {result.config.seed};
   the vectoriser is refitted inside every fold.

@@ -75,6 +75,7 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
         max_char_features: cap on character n-grams, to keep the artefact small.
         max_word_features: cap on lemma unigrams and bigrams.
         min_df: minimum document frequency of an n-gram.
+        word_weight: scale of the lemma n-gram block against the character n-gram block (both L2-normalised).
         cue_weight: scale of the cue block against the TF-IDF blocks.
         meta_weight: scale of the channel and platform one-hot block.
 
@@ -93,6 +94,7 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
         max_char_features: int = 60_000,
         max_word_features: int = 30_000,
         min_df: int = 2,
+        word_weight: float = 1.0,
         cue_weight: float = 1.0,
         meta_weight: float = 1.0,
     ) -> None:
@@ -100,6 +102,7 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
         self.max_char_features = max_char_features
         self.max_word_features = max_word_features
         self.min_df = min_df
+        self.word_weight = word_weight
         self.cue_weight = cue_weight
         self.meta_weight = meta_weight
 
@@ -150,11 +153,12 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
         if not hasattr(self, "_char_rows"):
             self._char_rows: WordRows = {}
         cues = cue_matrix(processed).astype(np.float32) * self.cue_weight
+        word_rows = tfidf_weight(words, term_counts(words, (lemma_ngrams(p) for p in processed)))
+        word_weight = getattr(self, "word_weight", 1.0)  # models saved before the setting existed
+        if word_weight != 1.0:
+            word_rows.data *= np.float32(word_weight)
         blocks = [
-            (
-                _entries(tfidf_weight(words, term_counts(words, (lemma_ngrams(p) for p in processed)))),
-                len(words.vocabulary_),
-            ),
+            (_entries(word_rows), len(words.vocabulary_)),
             (
                 _entries(
                     tfidf_weight(chars, char_wb_counts(chars, [p.feature_text for p in processed], self._char_rows))
