@@ -1,11 +1,11 @@
-"""The sentiment-bearing features: negation scope in the lemma n-grams, and the share of verdict words."""
+"""The label features: negation scope in the lemma n-grams, the share of verdict words, the lemma block's weight."""
 
 from __future__ import annotations
 
 import pytest
 
 from webcare_nlp.features.cues import CUE_NAMES, cue_vector
-from webcare_nlp.features.vectorize import NEGATED, lemma_ngrams
+from webcare_nlp.features.vectorize import NEGATED, MessageVectorizer, Observation, lemma_ngrams
 from webcare_nlp.text.pipeline import TextPipeline
 
 
@@ -40,8 +40,6 @@ def test_the_share_of_verdict_words_sets_a_one_liner_apart_from_a_long_story(pro
 
 
 def test_the_word_weight_scales_the_lemma_block_and_nothing_else(process) -> None:  # type: ignore[no-untyped-def]
-    from webcare_nlp.features.vectorize import MessageVectorizer, Observation
-
     observations = [Observation(process(t)) for t in ("waar is mijn pakket?", "pakket kwijt", "top geholpen")]
     plain = MessageVectorizer(min_df=1).fit(observations)
     heavier = MessageVectorizer(min_df=1, word_weight=1.5).fit(observations)
