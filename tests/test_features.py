@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from webcare_nlp.features.cues import CUE_NAMES, cue_vector
@@ -48,3 +50,15 @@ def test_the_word_weight_scales_the_lemma_block_and_nothing_else(process) -> Non
     assert a[:, :words].any()
     assert b[:, :words] == pytest.approx(1.5 * a[:, :words])
     assert b[:, words:] == pytest.approx(a[:, words:])
+
+
+def test_a_model_saved_before_the_word_weight_existed_loads_with_weight_one(process) -> None:  # type: ignore[no-untyped-def]
+    observations = [Observation(process(t)) for t in ("waar is mijn pakket?", "pakket kwijt")]
+    fitted = MessageVectorizer(min_df=1).fit(observations)
+    state = fitted.__getstate__()
+    del state["word_weight"]
+    old = MessageVectorizer.__new__(MessageVectorizer)
+    old.__setstate__(state)
+    assert old.word_weight == 1.0
+    assert (old.transform(observations) != fitted.transform(observations)).nnz == 0
+    assert pickle.loads(pickle.dumps(fitted)).word_weight == 1.0

@@ -50,3 +50,18 @@ def test_unknown_setting_in_a_config_file(tmp_path):
         TrainingConfig.from_file(config)
     config.write_text("[train]\nseed = 3\n")
     assert TrainingConfig.from_file(config, folds=3).seed == 3
+
+
+def test_a_setting_of_the_wrong_type_or_a_weight_of_zero_is_refused(tmp_path):
+    config = tmp_path / "train.toml"
+    config.write_text('[train]\nword_weight = "heavy"\n')
+    with pytest.raises(InputError, match="word_weight = 'heavy' should be of type float"):
+        TrainingConfig.from_file(config)
+    config.write_text("[train]\nfolds = true\n")
+    with pytest.raises(InputError, match="folds = True should be of type int"):
+        TrainingConfig.from_file(config)
+    config.write_text("[train]\nword_weight = 0\n")
+    with pytest.raises(InputError, match="word_weight must be above 0"):
+        TrainingConfig.from_file(config)
+    config.write_text('[train]\nword_weight = 2\nfamilies = ["logreg"]\n')
+    assert TrainingConfig.from_file(config).word_weight == 2

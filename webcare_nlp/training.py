@@ -96,7 +96,17 @@ class TrainingConfig:
         for name in ("families", "intents"):
             if name in values:
                 values[name] = tuple(values[name])
+        defaults = cls()
+        for name, value in values.items():
+            want = type(getattr(defaults, name))
+            fits = isinstance(value, want) and not (want is int and isinstance(value, bool))
+            if not fits and not (want is float and isinstance(value, int) and not isinstance(value, bool)):
+                raise InputError(f"Training setting {name} = {value!r} should be of type {want.__name__}.")
         return cls(**values)
+
+    def __post_init__(self) -> None:
+        if self.word_weight <= 0:
+            raise InputError(f"word_weight must be above 0, not {self.word_weight}.")
 
 
 @dataclass

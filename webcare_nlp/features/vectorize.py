@@ -154,9 +154,8 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
             self._char_rows: WordRows = {}
         cues = cue_matrix(processed).astype(np.float32) * self.cue_weight
         word_rows = tfidf_weight(words, term_counts(words, (lemma_ngrams(p) for p in processed)))
-        word_weight = getattr(self, "word_weight", 1.0)  # models saved before the setting existed
-        if word_weight != 1.0:
-            word_rows.data *= np.float32(word_weight)
+        if self.word_weight != 1.0:
+            word_rows.data *= np.float32(self.word_weight)
         blocks = [
             (_entries(word_rows), len(words.vocabulary_)),
             (
@@ -175,6 +174,10 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
         state = dict(super().__getstate__())
         state.pop("_char_rows", None)
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("word_weight", 1.0)  # models saved before the setting existed weighed the blocks alike
+        super().__setstate__(state)
 
     def without_platform(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
         """A copy of `matrix` with the platform columns zeroed, for the platform model."""
