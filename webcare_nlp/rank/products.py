@@ -41,13 +41,18 @@ def dense_product(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
 
 def _gather(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray | None:
     """The dense product of a's few rows with `b` by numpy, or None when it reads over GATHER_LIMIT values."""
-    m, n = a.shape[0], b.shape[1]
-    slices = row_slices(b.indptr, a.indices, limit=GATHER_LIMIT)
+    return _gather_rows(a.data, a.indices, a.indptr, b)
+
+
+def _gather_rows(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, b: sparse.csr_matrix) -> np.ndarray | None:
+    """`_gather` of the CSR rows given by their three arrays (no scipy matrix needs to be built for them)."""
+    m, n = len(indptr) - 1, b.shape[1]
+    slices = row_slices(b.indptr, indices, limit=GATHER_LIMIT)
     if slices is None:
         return None
     positions, lengths = slices
-    weights = np.repeat(np.asarray(a.data, dtype=np.float64), lengths) * b.data[positions]
-    rows = np.repeat(np.repeat(np.arange(m), np.diff(a.indptr)), lengths)
+    weights = np.repeat(np.asarray(data, dtype=np.float64), lengths) * b.data[positions]
+    rows = np.repeat(np.repeat(np.arange(m), np.diff(indptr)), lengths)
     flat = rows * n + b.indices[positions]
     return np.bincount(flat, weights=weights, minlength=m * n).reshape(m, n)
 
@@ -89,5 +94,10 @@ def dense_product_on(a: sparse.csr_matrix, rows: np.ndarray, b: sparse.csr_matri
     at = np.minimum(np.searchsorted(rows, a.indices), len(rows) - 1)
     keep = rows[at] == a.indices
     kept = np.concatenate([[0], np.cumsum(keep)])[a.indptr]
+    if a.shape[0] <= BLOCK:
+        # A live request: scipy's checks of a new matrix would cost more than the sums.
+        gathered = _gather_rows(a.data[keep], at[keep], kept, b)
+        if gathered is not None:
+            return gathered
     narrowed = sparse.csr_matrix((a.data[keep], at[keep], kept), shape=(a.shape[0], len(rows)))
     return dense_product(narrowed, b)
