@@ -23,11 +23,11 @@ from spacy.util import minibatch
 
 from benchmarks._common import DEVSET, read_jsonl, require
 from webcare_nlp import schema
-from webcare_nlp.classify.models import calibrated, model_families
+from webcare_nlp.classify.models import final_model
 from webcare_nlp.classify.pairs import joint_marginals, label_pair_weights
 from webcare_nlp.dataset import TRAINING_DATA, load_labelled
 from webcare_nlp.engine import Engine
-from webcare_nlp.training import TrainingConfig, _liblinear_guard, _observations
+from webcare_nlp.training import TrainingConfig, _observations
 
 TASKS = {"intent": schema.INTENTS, "sentiment": schema.SENTIMENTS, "reactive": ("false", "true")}
 
@@ -81,7 +81,6 @@ def corpus_cv(corpus: list[dict], folds: int, epochs: int, seed: int) -> None:
     config = TrainingConfig(seed=seed)
     processed = engine.text_pipeline.process_many([r["text"] for r in corpus])
     observations = _observations(processed, corpus, np.random.default_rng(seed), config.metadata_dropout)
-    families = model_families(seed)
     chosen = engine.manifest["metrics_cv"]
     strata = np.asarray([r["intent"] for r in corpus])
     truth = {task: np.asarray([gold(r, task) for r in corpus]) for task in TASKS}
@@ -97,10 +96,9 @@ def corpus_cv(corpus: list[dict], folds: int, epochs: int, seed: int) -> None:
         val_texts = [corpus[i]["text"] for i in val_idx]
         probabilities, classes, models = {}, {}, {}
         for task in TASKS:
-            estimator = clone(families[chosen[task]["chosen"]].estimator).set_params(**chosen[task]["params"])
+            model = final_model(chosen[task]["chosen"], chosen[task]["params"], seed, folds=config.folds)
             y = np.asarray([corpus[i][task] for i in train_idx])
-            with _liblinear_guard(estimator):
-                models[task] = calibrated(estimator, folds=config.folds).fit(x_train, y)
+            models[task] = model.fit(x_train, y)
             probabilities[task] = models[task].predict_proba(x_val)
             classes[task] = [str(c) for c in models[task].classes_]
             nlp = train_textcat(train_records, task, epochs, seed)

@@ -12,7 +12,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
-from webcare_nlp.classify.fast import fast_predict_proba
+from webcare_nlp.classify.fast import _zeroed, fast_predict_proba
+from webcare_nlp.classify.models import calibrated, soft_vote
 from webcare_nlp.features.cues import INTENSIFIERS, NEGATIONS, polarity_counts, polarity_lexicon
 from webcare_nlp.features.fast_tfidf import char_wb_counts, term_counts, tfidf_weight
 from webcare_nlp.features.vectorize import _dense_entries, _entries, _side_by_side
@@ -84,9 +85,26 @@ def test_fast_probabilities_equal_the_calibrated_models_own():
     assert np.array_equal(fast_predict_proba(binary, 30)(x), binary.predict_proba(x))
 
 
+def test_naive_bayes_and_soft_vote_twins_equal_scikit_learns_to_the_bit():
+    rng = np.random.default_rng(1)
+    x = sp.csr_matrix(rng.random((90, 30)) * (rng.random((90, 30)) < 0.3), dtype=np.float32)
+    y = np.array(["vraag", "klacht", "compliment"] * 30)
+    members = {"linear_svc": {"C": 0.3}, "logreg": {"C": 10.0}, "complement_nb": {"alpha": 0.3}, "sgd": {"alpha": 3e-5}}
+    ignore = np.array([3, 7])  # columns a model was trained without, as the platform model's
+    for labels in (y, y == "klacht"):
+        bayes = CalibratedClassifierCV(ComplementNB(), cv=3, ensemble=False).fit(x, labels)
+        assert fast_predict_proba(bayes, 30) != bayes.predict_proba
+        assert np.array_equal(fast_predict_proba(bayes, 30)(x), bayes.predict_proba(x))
+        for vote in (soft_vote(members, 0, folds=3), calibrated(soft_vote(members, 0, folds=3), folds=3)):
+            vote.fit(x, labels)
+            predict = fast_predict_proba(vote, 30, ignore=ignore)
+            assert predict != vote.predict_proba
+            assert np.array_equal(predict(x), vote.predict_proba(_zeroed(x, ignore)))
+
+
 def test_a_model_without_a_fast_twin_keeps_its_own_predict_proba():
     x = sp.csr_matrix(np.eye(6, dtype=np.float32))
-    model = CalibratedClassifierCV(ComplementNB(), cv=2, ensemble=False).fit(x, [0, 1] * 3)
+    model = CalibratedClassifierCV(ComplementNB(), method="isotonic", cv=2, ensemble=False).fit(x, [0, 1] * 3)
     assert fast_predict_proba(model, 6) == model.predict_proba
 
 

@@ -65,3 +65,42 @@ def test_a_setting_of_the_wrong_type_or_a_weight_of_zero_is_refused(tmp_path):
         TrainingConfig.from_file(config)
     config.write_text('[train]\nword_weight = 2\nfamilies = ["logreg"]\n')
     assert TrainingConfig.from_file(config).word_weight == 2
+
+
+def test_a_soft_vote_of_the_other_families_is_cross_validated_and_fitted_calibrated(tiny_corpus):
+    import dataclasses
+
+    from sklearn.ensemble import VotingClassifier
+
+    from webcare_nlp.features.vectorize import Observation
+    from webcare_nlp.training import fit_engine
+
+    families = ("logreg", "complement_nb", "soft_vote")
+    config = TrainingConfig(folds=2, families=families, min_per_class=2, max_char_features=2000, rank_folds=0)
+    result = train(data=tiny_corpus, config=config)
+    for report in result.reports.values():
+        members = report.families["soft_vote"]["params"]
+        assert members == {name: report.families[name]["params"] for name in ("logreg", "complement_nb")}
+    # Whichever won on this tiny corpus, a chosen soft vote is fitted with calibrated members and calibrated
+    # as a whole, and the engine's fast probabilities are the model's own.
+    records = tiny_records()
+    reports = {
+        task: dataclasses.replace(r, chosen="soft_vote", chosen_params=r.families["soft_vote"]["params"])
+        for task, r in result.reports.items()
+    }
+    pipeline = result.engine.text_pipeline
+    engine = fit_engine(pipeline.process_many([r["text"] for r in records]), records, reports, config, pipeline)
+    vote = engine.models["sentiment"]
+    inner = vote.calibrated_classifiers_[0].estimator  # the vote, calibrated once more as a whole
+    assert isinstance(inner, VotingClassifier) and len(inner.estimators_) == 2
+    engine.label_pairs = None  # the probabilities as the models give them, before the label-pair step
+    text = "Waarom is mijn pakket nog steeds niet bezorgd??"
+    analysed = engine.analyze(text)
+    matrix = engine.vectorizer.transform([Observation(pipeline.process_many([text])[0], None, None)])
+    expected = dict(zip(vote.classes_, vote.predict_proba(matrix)[0], strict=True))
+    assert analysed["sentiment_scores"] == pytest.approx(expected, abs=1e-4)
+
+
+def test_an_unknown_model_family_is_refused():
+    with pytest.raises(InputError, match="Unknown model families \\['forest'\\]"):
+        TrainingConfig(families=("logreg", "forest"))

@@ -8,6 +8,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from sklearn.metrics import classification_report, confusion_matrix
 
+from webcare_nlp.classify.models import SOFT_VOTE
+
 if TYPE_CHECKING:
     from webcare_nlp.training import TaskReport, TrainingResult
 
@@ -101,8 +103,14 @@ def write_model_card(result: TrainingResult, directory: Path, records: list[dict
         png = f"confusion_{task}.png"
         plot_confusion(matrix, labels, f"{task} (cross-validated)", directory / png)
         written.append(png)
+        calibration = (
+            "the mean of its members' probabilities (each calibrated with Platt scaling), calibrated once more "
+            "with Platt scaling"
+            if report.chosen == SOFT_VOTE
+            else "calibrated with Platt scaling"
+        )
         sections.append(
-            f"### {task}\n\nChosen: `{report.chosen}` {report.chosen_params}, calibrated with Platt scaling "
+            f"### {task}\n\nChosen: `{report.chosen}` {report.chosen_params}, {calibration} "
             f"({result.config.folds}-fold).\n\n{report_table(report.y_true, report.y_pred, report.labels)}\n\n"
             f"Model families compared (the losers' figures too):\n\n{_families_table(report)}\n\n![{task}]({png})\n"
         )

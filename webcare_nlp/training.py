@@ -5,13 +5,11 @@ The trainer builds an Engine; the engine never imports the trainer (SetFit keeps
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime
 import hashlib
 import logging
 import os
-import threading
 import time
 import tomllib
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,10 +21,9 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import LinearSVC
 
 from webcare_nlp import persist, schema, versions
-from webcare_nlp.classify.models import TASKS, calibrated, model_families
+from webcare_nlp.classify.models import SOFT_VOTE, TASKS, ModelFamily, final_model, model_families, soft_vote
 from webcare_nlp.classify.pairs import label_pair_weights
 from webcare_nlp.dataset import TRAINING_DATA, Sources, data_hash, load_labelled, validate_labelled
 from webcare_nlp.engine import LABEL_MODELS, Engine
@@ -40,15 +37,6 @@ from webcare_nlp.topics.learned import fit_topic_space
 
 log = logging.getLogger(__name__)
 
-# liblinear (LinearSVC) seeds one random generator in global C state per fit: two fits in parallel
-# threads draw from it in turn and come out different from run to run. Its fits take turns.
-_LIBLINEAR = threading.Lock()
-
-
-def _liblinear_guard(estimator: Any) -> contextlib.AbstractContextManager[Any]:
-    uses = isinstance(estimator, LinearSVC) or getattr(estimator, "solver", None) == "liblinear"
-    return _LIBLINEAR if uses else contextlib.nullcontext()
-
 
 @dataclass
 class TrainingConfig:
@@ -58,7 +46,7 @@ class TrainingConfig:
     # Stratified folds of the model selection and of the calibration. Three keep `webcare train` on the
     # full corpus under a minute on two cores; five cost about 25 s more for CV figures within 0.006.
     folds: int = 3
-    families: tuple[str, ...] = ("logreg", "linear_svc", "complement_nb", "sgd")
+    families: tuple[str, ...] = ("logreg", "linear_svc", "complement_nb", "sgd", SOFT_VOTE)
     # Share of training rows whose channel / platform is hidden, so the models also work without them.
     metadata_dropout: float = 0.35
     review_margin: float = 0.1
@@ -105,6 +93,9 @@ class TrainingConfig:
         return cls(**values)
 
     def __post_init__(self) -> None:
+        unknown = sorted(set(self.families) - set(model_families(self.seed)) - {SOFT_VOTE})
+        if unknown:
+            raise InputError(f"Unknown model families {unknown}; known: {[*model_families(self.seed), SOFT_VOTE]}.")
         if self.word_weight <= 0:
             raise InputError(f"word_weight must be above 0, not {self.word_weight}.")
 
@@ -160,28 +151,31 @@ def cross_validate(
 ) -> dict[str, TaskReport]:
     """Pick the best family and hyper-parameters per label by stratified k-fold macro-F1.
 
-    The vectoriser is refitted inside every fold, so no fold sees its validation texts' n-grams.
+    The vectoriser is refitted inside every fold, so no fold sees its validation texts' n-grams. With
+    `soft_vote` among the families, the average of the others (each at its best grid point) is tried
+    afterwards on the same folds.
     """
     families = model_families(config.seed)
     folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
     strata = targets(records, "intent")
     ys = {task: targets(records, task) for task in TASKS}
+    singles = [name for name in config.families if name != SOFT_VOTE]
     # The slow families first, so that the last jobs to finish are short ones and no core idles long.
     candidates = [
         (task, name, index, candidate)
-        for name in sorted(config.families, key=lambda name: families[name].relative_cost, reverse=True)
+        for name in sorted(singles, key=lambda name: families[name].relative_cost, reverse=True)
         for task in TASKS
         for index, candidate in enumerate(families[name].candidates())
     ]
 
     def run(candidate: Any, x_train: Any, y_train: np.ndarray, x_val: Any) -> np.ndarray:
-        with _liblinear_guard(candidate):
-            return clone(candidate).fit(x_train, y_train).predict(x_val)
+        return np.asarray(clone(candidate).fit(x_train, y_train).predict(x_val))
 
     # One pool for every fold: while the workers fit one fold's models (NumPy, SciPy and liblinear release
     # the GIL), this thread builds the next fold's features. Every fit is seeded and liblinear's fits take
     # turns, so the order in which the threads finish changes nothing.
     pending: list[tuple[str, str, int, np.ndarray, Future[np.ndarray]]] = []
+    fold_matrices: list[tuple[np.ndarray, np.ndarray, dict[str, tuple[Any, Any]]]] = []
     with ThreadPoolExecutor(max_workers=config.n_jobs) as pool:
         for train_idx, val_idx in folds.split(np.zeros(len(records)), strata):
             vectorizer = MessageVectorizer(
@@ -197,33 +191,49 @@ def cross_validate(
                 else (x_train, x_val)
                 for task in TASKS
             }
+            fold_matrices.append((train_idx, val_idx, matrices))
             for task, name, index, candidate in candidates:
                 xt, xv = matrices[task]
                 future = pool.submit(run, candidate, xt, ys[task][train_idx], xv)
                 pending.append((task, name, index, val_idx, future))
-    # scores[task][(family, index)] = list of fold F1; oof[...] = out-of-fold predictions
-    scores: dict[str, dict[tuple[str, int], list[float]]] = {t: {} for t in TASKS}
-    oof: dict[str, dict[tuple[str, int], np.ndarray]] = {t: {} for t in TASKS}
-    # Collected in a fixed order (task, family as configured, grid point, fold): ties break as they always did.
-    order = {(task, name): i for i, (task, name) in enumerate((t, n) for t in TASKS for n in config.families)}
-    for task, name, index, val_idx, future in sorted(pending, key=lambda job: (order[job[0], job[1]], job[2])):
-        predicted = future.result()
-        key = (name, index)
-        scores[task].setdefault(key, []).append(f1_score(ys[task][val_idx], predicted, average="macro"))
-        oof[task].setdefault(key, np.empty(len(records), dtype=ys[task].dtype))[val_idx] = predicted
+        # scores[task][(family, index)] = list of fold F1; oof[...] = out-of-fold predictions
+        scores: dict[str, dict[tuple[str, int], list[float]]] = {t: {} for t in TASKS}
+        oof: dict[str, dict[tuple[str, int], np.ndarray]] = {t: {} for t in TASKS}
+
+        def collect(jobs: list[tuple[str, str, int, np.ndarray, Future[np.ndarray]]]) -> None:
+            # In a fixed order (task, family as configured, grid point, fold): ties break as they always did.
+            order = {(task, name): i for i, (task, name) in enumerate((t, n) for t in TASKS for n in config.families)}
+            for task, name, index, val_idx, future in sorted(jobs, key=lambda job: (order[job[0], job[1]], job[2])):
+                predicted = future.result()
+                key = (name, index)
+                scores[task].setdefault(key, []).append(f1_score(ys[task][val_idx], predicted, average="macro"))
+                oof[task].setdefault(key, np.empty(len(records), dtype=ys[task].dtype))[val_idx] = predicted
+
+        collect(pending)
+        best_of = {task: {name: _best_point(scores[task], name) for name in singles} for task in TASKS}
+        members = {task: {name: _params(families[name], best_of[task][name]) for name in singles} for task in TASKS}
+        if SOFT_VOTE in config.families and len(singles) > 1:
+            votes = []
+            for task in TASKS:
+                voter = soft_vote(members[task], config.seed, folds=config.folds)
+                for train_idx, val_idx, matrices in fold_matrices:
+                    xt, xv = matrices[task]
+                    votes.append((task, SOFT_VOTE, 0, val_idx, pool.submit(run, voter, xt, ys[task][train_idx], xv)))
+            collect(votes)
+            best_of = {task: {**best_of[task], SOFT_VOTE: (SOFT_VOTE, 0)} for task in TASKS}
     reports = {}
     for task in TASKS:
         best = max(scores[task], key=lambda key: (np.mean(scores[task][key]), -key[1]))
         per_family: dict[str, dict[str, Any]] = {}
         for name in config.families:
-            keys = [key for key in scores[task] if key[0] == name]
-            top = max(keys, key=lambda key: np.mean(scores[task][key]))
-            params = {p: getattr(families[name].candidates()[top[1]], p) for p in families[name].grid}
+            if name not in best_of[task]:
+                continue
+            top = best_of[task][name]
             per_family[name] = {
                 "macro_f1": round(float(np.mean(scores[task][top])), 4),
                 "macro_f1_std": round(float(np.std(scores[task][top])), 4),
                 "accuracy": round(float(accuracy_score(ys[task], oof[task][top])), 4),
-                "params": params,
+                "params": members[task] if name == SOFT_VOTE else members[task][name],
             }
         reports[task] = TaskReport(
             task=task,
@@ -235,6 +245,14 @@ def cross_validate(
             labels=list(TASKS[task]),
         )
     return reports
+
+
+def _best_point(scores: dict[tuple[str, int], list[float]], name: str) -> tuple[str, int]:
+    return max((key for key in scores if key[0] == name), key=lambda key: np.mean(scores[key]))
+
+
+def _params(family: ModelFamily, key: tuple[str, int]) -> dict[str, Any]:
+    return {p: getattr(family.candidates()[key[1]], p) for p in family.grid}
 
 
 def fit_engine(
@@ -253,15 +271,13 @@ def fit_engine(
         word_weight=config.word_weight,
     ).fit(observations)
     matrix = vectorizer.transform(observations)
-    families = model_families(config.seed)
     without_platform = vectorizer.without_platform(matrix)
 
     def fit(task: str) -> Any:
         report = reports[task]
-        estimator = clone(families[report.chosen].estimator).set_params(**report.chosen_params)
+        model = final_model(report.chosen, report.chosen_params, config.seed, folds=config.folds)
         x = without_platform if task == "platform" else matrix
-        with _liblinear_guard(estimator):
-            return calibrated(estimator, folds=config.folds).fit(x, targets(records, task))
+        return model.fit(x, targets(records, task))
 
     # The four label models are independent and seeded: fitted side by side, they are the same models.
     with ThreadPoolExecutor(max_workers=config.n_jobs) as pool:

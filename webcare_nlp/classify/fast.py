@@ -1,4 +1,4 @@
-"""Calibrated probabilities of the linear label models in plain NumPy, for the per-message path.
+"""Calibrated probabilities of the label models in plain NumPy, for the per-message path.
 
 scikit-learn's `CalibratedClassifierCV.predict_proba` validates its input and refits a label encoder on
 every call, about a millisecond each: most of a single message's time. `fast_predict_proba` does the
@@ -9,50 +9,165 @@ a probe (else the model's own `predict_proba` is used).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import VotingClassifier
+from sklearn.naive_bayes import ComplementNB
 
 Predict = Callable[[Any], np.ndarray]
 
 
-def _calibrated_linear(model: CalibratedClassifierCV, ignore: np.ndarray) -> Predict | None:
-    """A NumPy twin of `model.predict_proba` for one sigmoid-calibrated linear model, or None.
+@dataclass(eq=False)
+class _Calibration:
+    """The sigmoid calibrators of one `CalibratedClassifierCV` (one calibrated classifier, Platt scaling)."""
 
-    Columns in `ignore` get zero weight: the same scores as zeroing them in the input, without a copy.
-    """
-    if not isinstance(model, CalibratedClassifierCV) or len(getattr(model, "calibrated_classifiers_", ())) != 1:
-        return None
-    calibrated = model.calibrated_classifiers_[0]
-    estimator = calibrated.estimator
-    if calibrated.method != "sigmoid" or not hasattr(estimator, "coef_") or not hasattr(estimator, "decision_function"):
-        return None
-    coef_t = estimator.coef_.T.copy()
-    coef_t[ignore] = 0.0
-    intercept = estimator.intercept_
-    n_classes = len(calibrated.classes)
-    # Where each of the estimator's classes sits among the calibrated ones (LabelEncoder: sorted order).
-    positions = np.searchsorted(np.sort(calibrated.classes), estimator.classes_)
-    if n_classes == 2:
-        # One decision column, for the second class; scikit-learn pairs it with the first position, plus one.
-        positions = positions[:1] + 1
-    sigmoids = [(calibrator.a_, calibrator.b_) for calibrator in calibrated.calibrators]
+    positions: np.ndarray  # where each response column's probability goes among the classes
+    slopes: np.ndarray  # the calibrators' a and b, one per response column
+    offsets: np.ndarray
+    n_classes: int
 
-    def predict_proba(matrix: Any) -> np.ndarray:
-        scores = matrix @ coef_t + intercept
-        proba = np.zeros((matrix.shape[0], n_classes))
-        for position, column, (a, b) in zip(positions, scores.T, sigmoids, strict=False):
-            proba[:, position] = expit(-(a * column + b))
+    @classmethod
+    def of(cls, model: Any) -> _Calibration | None:
+        if not isinstance(model, CalibratedClassifierCV) or len(getattr(model, "calibrated_classifiers_", ())) != 1:
+            return None
+        calibrated = model.calibrated_classifiers_[0]
+        if calibrated.method != "sigmoid":
+            return None
+        n_classes = len(calibrated.classes)
+        # Where each of the estimator's classes sits among the calibrated ones (LabelEncoder: sorted order).
+        positions = np.searchsorted(np.sort(calibrated.classes), calibrated.estimator.classes_)
         if n_classes == 2:
-            proba[:, 0] = 1.0 - proba[:, 1]
+            # One response column, for the second class; scikit-learn pairs it with the first position, plus 1.
+            positions = positions[:1] + 1
+        sigmoids = [(calibrator.a_, calibrator.b_) for calibrator in calibrated.calibrators]
+        if len(sigmoids) != len(positions):
+            return None
+        slopes, offsets = np.array([a for a, _ in sigmoids]), np.array([b for _, b in sigmoids])
+        return cls(positions, slopes, offsets, n_classes)
+
+    def proba(self, scores: np.ndarray, slopes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """`_CalibratedClassifier.predict_proba` on response values (..., messages, columns), all at once."""
+        proba = np.zeros((*scores.shape[:-1], self.n_classes))
+        proba[..., self.positions] = expit(-(slopes * scores + offsets))
+        if self.n_classes == 2:
+            proba[..., 0] = 1.0 - proba[..., 1]
         else:
-            denominator = np.sum(proba, axis=1)[:, np.newaxis]
-            proba = np.divide(proba, denominator, out=np.full_like(proba, 1 / n_classes), where=denominator != 0)
+            denominator = np.sum(proba, axis=-1)[..., np.newaxis]
+            proba = np.divide(proba, denominator, out=np.full_like(proba, 1 / self.n_classes), where=denominator != 0)
         proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
         return proba
+
+
+@dataclass(eq=False)
+class _Part:
+    """What one sigmoid-calibrated model adds to a product that several models may share."""
+
+    weights: np.ndarray  # features x response columns
+    naive_bayes: bool  # the columns are log-probabilities to normalise, not decision values
+    intercept: np.ndarray
+    calibration: _Calibration
+
+    def response(self, product: np.ndarray) -> np.ndarray:
+        if not self.naive_bayes:
+            return product + self.intercept
+        proba = np.exp(product - _log_sum_exp(product)[:, np.newaxis])
+        return _response_columns(proba)
+
+
+def _response_columns(proba: np.ndarray) -> np.ndarray:
+    """As scikit-learn's response values of a classifier's probabilities: a binary one's second column only."""
+    return proba[:, 1:] if proba.shape[1] == 2 else proba
+
+
+def _log_sum_exp(array: np.ndarray) -> np.ndarray:
+    """Row-wise log-sum-exp with the operations of the one scikit-learn's naive Bayes uses (its array-API
+    checks cost more than the sums on one message)."""
+    array_max = np.max(array, axis=1, keepdims=True)
+    index_max = array == array_max
+    array = np.array(array, copy=True)
+    array[index_max] = -np.inf
+    m = np.sum(index_max.astype(array.dtype), axis=1, keepdims=True, dtype=array.dtype)
+    shift = np.where(np.isfinite(array_max), array_max, 0)
+    exp = np.exp(array - shift)
+    s = np.sum(exp, axis=1, keepdims=True, dtype=exp.dtype)
+    s = np.where(s == 0, s, s / m)
+    return np.asarray(np.squeeze(np.log1p(s) + np.log(m) + array_max, axis=1))
+
+
+def _part(model: Any) -> _Part | None:
+    """The weights and the arithmetic of one sigmoid-calibrated model, or None.
+
+    A linear model's decision values are one product, and so are complement naive Bayes's log-probabilities.
+    """
+    calibration = _Calibration.of(model)
+    if calibration is None:
+        return None
+    estimator = model.calibrated_classifiers_[0].estimator
+    if isinstance(estimator, ComplementNB) and len(estimator.classes_) > 1:
+        return _Part(estimator.feature_log_prob_.T, True, np.zeros(0), calibration)
+    if hasattr(estimator, "decision_function") and hasattr(estimator, "coef_"):
+        return _Part(estimator.coef_.T, False, estimator.intercept_, calibration)
+    return None
+
+
+def _twin(model: Any, ignore: np.ndarray) -> Predict | None:
+    """A NumPy twin of `model.predict_proba`, or None: for a sigmoid-calibrated linear or naive Bayes model,
+    an unweighted soft vote of them, or a sigmoid-calibrated soft vote.
+
+    A vote's members are worked out together: their weights side by side in one sparse product (one per
+    weight dtype, so that a float32 model's sums stay in float32 as in scikit-learn), their calibration and
+    normalisation as one array (members x messages x classes). Each value goes through the same operations
+    as in scikit-learn, only more of them at a time. Columns in `ignore` get zero weight: the same scores as
+    zeroing them in the input, without a copy.
+    """
+    outer = _Calibration.of(model)
+    if outer is not None and isinstance(model.calibrated_classifiers_[0].estimator, VotingClassifier):
+        vote = _twin(model.calibrated_classifiers_[0].estimator, ignore)
+        if vote is None:
+            return None
+
+        def calibrated_vote(matrix: Any) -> np.ndarray:
+            return outer.proba(_response_columns(vote(matrix)), outer.slopes, outer.offsets)
+
+        return calibrated_vote
+    is_vote = isinstance(model, VotingClassifier)
+    if is_vote and (model.voting != "soft" or model.weights is not None):
+        return None
+    found = [_part(member) for member in (getattr(model, "estimators_", []) if is_vote else [model])]
+    parts = [part for part in found if part is not None]
+    if not parts or len(parts) != len(found):
+        return None
+    calibration = parts[0].calibration
+    if any(
+        p.calibration.n_classes != calibration.n_classes
+        or not np.array_equal(p.calibration.positions, calibration.positions)
+        for p in parts
+    ):
+        return None
+    blocks: dict[str, list[np.ndarray]] = {}
+    columns = []
+    for part in parts:
+        block = blocks.setdefault(part.weights.dtype.str, [])
+        start = sum(w.shape[1] for w in block)
+        columns.append((part.weights.dtype.str, slice(start, start + part.weights.shape[1])))
+        block.append(part.weights)
+    # C-ordered copies: scipy would copy a transposed (Fortran-ordered) matrix on every product.
+    weights = {dtype: np.ascontiguousarray(np.hstack(block)) for dtype, block in blocks.items()}
+    for w in weights.values():
+        w[ignore] = 0.0
+    slopes = np.stack([p.calibration.slopes for p in parts])[:, np.newaxis, :]
+    offsets = np.stack([p.calibration.offsets for p in parts])[:, np.newaxis, :]
+
+    def predict_proba(matrix: Any) -> np.ndarray:
+        products = {dtype: np.asarray(matrix @ w) for dtype, w in weights.items()}
+        scores = np.stack([p.response(products[d][:, c]) for p, (d, c) in zip(parts, columns, strict=True)])
+        proba = calibration.proba(scores, slopes, offsets)
+        return np.asarray(np.average(proba, axis=0)) if is_vote else proba[0]
 
     return predict_proba
 
@@ -66,7 +181,7 @@ def fast_predict_proba(
     takes the full matrix and leaves them out itself.
     """
     columns = np.asarray(ignore, dtype=np.int64)
-    fast = _calibrated_linear(model, columns)
+    fast = _twin(model, columns)
     if fast is None:
         return model.predict_proba if not len(columns) else lambda matrix: model.predict_proba(_zeroed(matrix, columns))
     probe = sp.random(8, n_features, density=min(1.0, 40 / max(n_features, 1)), format="csr", random_state=seed)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from sklearn.base import BaseEstimator, clone
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import VotingClassifier
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
@@ -20,6 +22,21 @@ TASKS: dict[str, tuple[Any, ...]] = {
     "reactive": (False, True),
     "platform": ("brand", "consumer"),
 }
+
+
+# liblinear (LinearSVC) seeds one random generator in global C state per fit: two fits in parallel
+# threads draw from it in turn and come out different from run to run. Its fits take turns.
+_LIBLINEAR = threading.Lock()
+
+
+class TurnTakingLinearSVC(LinearSVC):
+    """LinearSVC whose fits take turns across threads, so that training in a thread pool is reproducible
+    wherever the SVM sits (alone, calibrated, or in a soft vote)."""
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TurnTakingLinearSVC:
+        with _LIBLINEAR:
+            super().fit(X, y, sample_weight=sample_weight)
+        return self
 
 
 @dataclass(frozen=True)
@@ -56,7 +73,7 @@ def model_families(random_state: int) -> dict[str, ModelFamily]:
         # tol 1e-3 instead of 1e-4: a quarter fewer coordinate-descent passes, the same fold predictions.
         "linear_svc": ModelFamily(
             "linear_svc",
-            LinearSVC(class_weight="balanced", tol=1e-3, random_state=random_state),
+            TurnTakingLinearSVC(class_weight="balanced", tol=1e-3, random_state=random_state),
             {"C": [0.3, 1.0, 3.0]},
             relative_cost=4.0,
         ),
@@ -69,6 +86,43 @@ def model_families(random_state: int) -> dict[str, ModelFamily]:
             {"alpha": [1e-5, 3e-5, 1e-4]},
         ),
     }
+
+
+# Not a family of its own: the average of the other families' calibrated probabilities, each at the
+# parameters cross-validation chose for it. Training tries it after them, on the same folds.
+SOFT_VOTE = "soft_vote"
+
+
+def soft_vote(members: dict[str, dict[str, Any]], random_state: int, *, folds: int) -> VotingClassifier:
+    """The mean of the named families' calibrated probabilities (`members`: family -> its parameters).
+
+    5-fold CV on the corpus, two fold seeds: sentiment macro-F1 0.831 -> 0.835 over the linear SVM alone,
+    intent unchanged (benchmarks/README.md); each member's own errors partly cancel.
+
+    Example:
+        >>> soft_vote({"logreg": {"C": 10.0}, "complement_nb": {"alpha": 0.3}}, 0, folds=3).voting
+        'soft'
+    """
+    families = model_families(random_state)
+    return VotingClassifier(
+        [
+            (name, calibrated(clone(families[name].estimator).set_params(**params), folds=folds))
+            for name, params in members.items()
+        ],
+        voting="soft",
+    )
+
+
+def final_model(chosen: str, params: dict[str, Any], random_state: int, *, folds: int) -> BaseEstimator:
+    """The unfitted model of a label as `webcare train` fits it: the chosen family at its parameters,
+    with calibrated probabilities.
+
+    A soft vote is calibrated once more as a whole: the mean of its members' probabilities leans towards
+    the middle (on the dev set the intent ECE was 0.135 without this step, against 0.05 for one model).
+    """
+    if chosen == SOFT_VOTE:
+        return calibrated(soft_vote(params, random_state, folds=folds), folds=folds)
+    return calibrated(clone(model_families(random_state)[chosen].estimator).set_params(**params), folds=folds)
 
 
 def calibrated(estimator: BaseEstimator, *, folds: int) -> CalibratedClassifierCV:
