@@ -104,3 +104,5 @@ def test_a_soft_vote_of_the_other_families_is_cross_validated_and_fitted_calibra
 def test_an_unknown_model_family_is_refused():
     with pytest.raises(InputError, match="Unknown model families \\['forest'\\]"):
         TrainingConfig(families=("logreg", "forest"))
+    with pytest.raises(InputError, match="at least one family besides soft_vote"):
+        TrainingConfig(families=("soft_vote",))

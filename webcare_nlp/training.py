@@ -96,6 +96,8 @@ class TrainingConfig:
         unknown = sorted(set(self.families) - set(model_families(self.seed)) - {SOFT_VOTE})
         if unknown:
             raise InputError(f"Unknown model families {unknown}; known: {[*model_families(self.seed), SOFT_VOTE]}.")
+        if not set(self.families) - {SOFT_VOTE}:
+            raise InputError(f"families {list(self.families)}: name at least one family besides {SOFT_VOTE}.")
         if self.word_weight <= 0:
             raise InputError(f"word_weight must be above 0, not {self.word_weight}.")
 
