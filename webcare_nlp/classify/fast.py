@@ -50,8 +50,13 @@ class _Calibration:
         slopes, offsets = np.array([a for a, _ in sigmoids]), np.array([b for _, b in sigmoids])
         return cls(positions, slopes, offsets, n_classes)
 
-    def proba(self, scores: np.ndarray, slopes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-        """`_CalibratedClassifier.predict_proba` on response values (..., messages, columns), all at once."""
+    def proba(
+        self, scores: np.ndarray, slopes: np.ndarray | None = None, offsets: np.ndarray | None = None
+    ) -> np.ndarray:
+        """`_CalibratedClassifier.predict_proba` on response values (..., messages, columns), all at once;
+        a vote passes its members' slopes and offsets stacked (members x 1 x columns)."""
+        slopes = self.slopes if slopes is None else slopes
+        offsets = self.offsets if offsets is None else offsets
         proba = np.zeros((*scores.shape[:-1], self.n_classes))
         proba[..., self.positions] = expit(-(slopes * scores + offsets))
         if self.n_classes == 2:
@@ -132,7 +137,7 @@ def _twin(model: Any, ignore: np.ndarray) -> Predict | None:
             return None
 
         def calibrated_vote(matrix: Any) -> np.ndarray:
-            return outer.proba(_response_columns(vote(matrix)), outer.slopes, outer.offsets)
+            return outer.proba(_response_columns(vote(matrix)))
 
         return calibrated_vote
     is_vote = isinstance(model, VotingClassifier)
