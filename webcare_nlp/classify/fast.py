@@ -9,7 +9,7 @@ a probe (else the model's own `predict_proba` is used).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,11 @@ class _Calibration:
     slopes: np.ndarray  # the calibrators' a and b, one per response column
     offsets: np.ndarray
     n_classes: int
+    # The response columns are the classes themselves, in order (every multi-class model): nothing to place.
+    in_order: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.in_order = self.n_classes > 2 and np.array_equal(self.positions, np.arange(self.n_classes))
 
     @classmethod
     def of(cls, model: Any) -> _Calibration | None:
@@ -57,14 +62,26 @@ class _Calibration:
         a vote passes its members' slopes and offsets stacked (members x 1 x columns)."""
         slopes = self.slopes if slopes is None else slopes
         offsets = self.offsets if offsets is None else offsets
-        proba = np.zeros((*scores.shape[:-1], self.n_classes))
-        proba[..., self.positions] = expit(-(slopes * scores + offsets))
+        calibrated = expit(-(slopes * scores + offsets))
+        if self.in_order:
+            proba = calibrated
+        else:
+            proba = np.zeros((*scores.shape[:-1], self.n_classes))
+            proba[..., self.positions] = calibrated
         if self.n_classes == 2:
             proba[..., 0] = 1.0 - proba[..., 1]
         else:
-            denominator = np.sum(proba, axis=-1)[..., np.newaxis]
-            proba = np.divide(proba, denominator, out=np.full_like(proba, 1 / self.n_classes), where=denominator != 0)
-        proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
+            denominator = proba.sum(axis=-1, keepdims=True)
+            if denominator.all():
+                proba = proba / denominator
+            else:
+                proba = np.divide(
+                    proba, denominator, out=np.full_like(proba, 1 / self.n_classes), where=denominator != 0
+                )
+        # Scikit-learn's clip of rounding errors above 1; the mask is built only when some value is above 1.
+        above = proba > 1.0
+        if above.any():
+            proba[above & (proba <= 1.0 + 1e-5)] = 1.0
         return proba
 
 
@@ -92,14 +109,14 @@ def _response_columns(proba: np.ndarray) -> np.ndarray:
 def _log_sum_exp(array: np.ndarray) -> np.ndarray:
     """Row-wise log-sum-exp with the operations of the one scikit-learn's naive Bayes uses (its array-API
     checks cost more than the sums on one message)."""
-    array_max = np.max(array, axis=1, keepdims=True)
+    array_max = array.max(axis=1, keepdims=True)
     index_max = array == array_max
     array = np.array(array, copy=True)
     array[index_max] = -np.inf
-    m = np.sum(index_max.astype(array.dtype), axis=1, keepdims=True, dtype=array.dtype)
+    m = index_max.astype(array.dtype).sum(axis=1, keepdims=True, dtype=array.dtype)
     shift = np.where(np.isfinite(array_max), array_max, 0)
     exp = np.exp(array - shift)
-    s = np.sum(exp, axis=1, keepdims=True, dtype=exp.dtype)
+    s = exp.sum(axis=1, keepdims=True, dtype=exp.dtype)
     s = np.where(s == 0, s, s / m)
     return np.asarray(np.squeeze(np.log1p(s) + np.log(m) + array_max, axis=1))
 
@@ -172,7 +189,7 @@ def _twin(model: Any, ignore: np.ndarray) -> Predict | None:
         products = {dtype: np.asarray(matrix @ w) for dtype, w in weights.items()}
         scores = np.stack([p.response(products[d][:, c]) for p, (d, c) in zip(parts, columns, strict=True)])
         proba = calibration.proba(scores, slopes, offsets)
-        return np.asarray(np.average(proba, axis=0)) if is_vote else proba[0]
+        return np.asarray(proba.mean(axis=0)) if is_vote else proba[0]  # np.average's own sum, without its checks
 
     return predict_proba
 
