@@ -7,12 +7,13 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
-from webcare_nlp.classify.fast import _zeroed, fast_predict_proba
+from webcare_nlp.classify.fast import _Calibration, _zeroed, fast_predict_proba
 from webcare_nlp.classify.models import calibrated, soft_vote
 from webcare_nlp.features.cues import INTENSIFIERS, NEGATIONS, polarity_counts, polarity_lexicon
 from webcare_nlp.features.fast_tfidf import char_wb_counts, term_counts, tfidf_weight
@@ -83,6 +84,33 @@ def test_fast_probabilities_equal_the_calibrated_models_own():
     assert np.array_equal(predict(x), model.predict_proba(x))
     binary = CalibratedClassifierCV(LinearSVC(random_state=0), cv=3, ensemble=False).fit(x, y == "klacht")
     assert np.array_equal(fast_predict_proba(binary, 30)(x), binary.predict_proba(x))
+
+
+def _calibrated_as_scikit_learn(calibration, scores):
+    """scikit-learn's `_CalibratedClassifier.predict_proba` after the response values, line by line."""
+    proba = np.zeros((len(scores), calibration.n_classes))
+    for column, position in enumerate(calibration.positions):
+        a, b = calibration.slopes[column], calibration.offsets[column]
+        proba[:, position] = expit(-(a * scores[:, column] + b))  # _SigmoidCalibration.predict
+    if calibration.n_classes == 2:
+        proba[:, 0] = 1.0 - proba[:, 1]
+    else:
+        denominator = np.sum(proba, axis=1)[:, np.newaxis]
+        uniform = np.full_like(proba, 1 / calibration.n_classes)
+        proba = np.divide(proba, denominator, out=uniform, where=denominator != 0)
+    proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
+    return proba
+
+
+@pytest.mark.parametrize("positions", [[0, 1, 2], [2, 0, 1]])
+def test_calibration_shortcuts_equal_the_guarded_arithmetic(positions):
+    # A row whose sigmoids all underflow (denominator 0: uniform) next to ordinary rows.
+    calibration = _Calibration(np.array(positions), np.array([-1.0, -2.0, -0.5]), np.array([0.1, -0.2, 0.3]), 3)
+    scores = np.array([[-900.0, -900.0, -2000.0], [0.3, -1.2, 2.0], [5.0, 5.0, 5.0]])
+    assert calibration.in_order == (positions == [0, 1, 2])
+    expected = _calibrated_as_scikit_learn(calibration, scores)
+    assert np.allclose(expected[0], 1 / 3)
+    assert np.array_equal(calibration.proba(scores), expected)
 
 
 def test_naive_bayes_and_soft_vote_twins_equal_scikit_learns_to_the_bit():
