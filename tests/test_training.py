@@ -51,7 +51,9 @@ def test_too_few_examples_per_class_is_refused(tiny_corpus):
         ("folds = true", "folds = True should be of type int"),
         ("word_weight = 0", "word_weight must be above 0"),
         ('families = ["logreg", "forest"]', "Unknown model families \\['forest'\\]"),
-        ('families = ["soft_vote"]', "at least one family besides soft_vote"),
+        ('families = ["soft_vote"]', "name at least two besides it"),
+        ('families = ["logreg", "soft_vote"]', "name at least two besides it"),
+        ("families = []", "families is empty"),
     ],
 )
 def test_a_bad_setting_in_a_config_file_is_refused_by_name(tmp_path, settings, message):
@@ -63,9 +65,9 @@ def test_a_bad_setting_in_a_config_file_is_refused_by_name(tmp_path, settings, m
 
 def test_good_settings_in_a_config_file_are_read(tmp_path):
     config = tmp_path / "train.toml"
-    config.write_text('[train]\nseed = 3\nword_weight = 2\nfamilies = ["logreg", "soft_vote"]\n')
+    config.write_text('[train]\nseed = 3\nword_weight = 2\nfamilies = ["logreg", "sgd", "soft_vote"]\n')
     read = TrainingConfig.from_file(config, folds=4)
-    assert (read.seed, read.word_weight, read.families, read.folds) == (3, 2, ("logreg", "soft_vote"), 4)
+    assert (read.seed, read.word_weight, read.families, read.folds) == (3, 2, ("logreg", "sgd", "soft_vote"), 4)
 
 
 def test_a_soft_vote_of_the_other_families_is_cross_validated_and_fitted_calibrated(tiny_corpus):

@@ -96,8 +96,13 @@ class TrainingConfig:
         unknown = sorted(set(self.families) - set(model_families(self.seed)) - {SOFT_VOTE})
         if unknown:
             raise InputError(f"Unknown model families {unknown}; known: {[*model_families(self.seed), SOFT_VOTE]}.")
+        if SOFT_VOTE in self.families and len(set(self.families) - {SOFT_VOTE}) < 2:
+            raise InputError(
+                f"families {list(self.families)}: {SOFT_VOTE} averages the other families, so name at least two "
+                f"besides it (or leave it out)."
+            )
         if not set(self.families) - {SOFT_VOTE}:
-            raise InputError(f"families {list(self.families)}: name at least one family besides {SOFT_VOTE}.")
+            raise InputError("families is empty: name at least one model family.")
         if self.word_weight <= 0:
             raise InputError(f"word_weight must be above 0, not {self.word_weight}.")
 
@@ -202,9 +207,10 @@ def cross_validate(
         scores: dict[str, dict[tuple[str, int], list[float]]] = {t: {} for t in TASKS}
         oof: dict[str, dict[tuple[str, int], np.ndarray]] = {t: {} for t in TASKS}
 
+        # Collected in a fixed order (task, family as configured, grid point, fold): ties break as they always did.
+        order = {(task, name): i for i, (task, name) in enumerate((t, n) for t in TASKS for n in config.families)}
+
         def collect(jobs: list[tuple[str, str, int, np.ndarray, Future[np.ndarray]]]) -> None:
-            # In a fixed order (task, family as configured, grid point, fold): ties break as they always did.
-            order = {(task, name): i for i, (task, name) in enumerate((t, n) for t in TASKS for n in config.families)}
             for task, name, index, val_idx, future in sorted(jobs, key=lambda job: (order[job[0], job[1]], job[2])):
                 predicted = future.result()
                 key = (name, index)
@@ -214,7 +220,7 @@ def cross_validate(
         collect(pending)
         best_of = {task: {name: _best_point(scores[task], name) for name in singles} for task in TASKS}
         members = {task: {name: _params(families[name], best_of[task][name]) for name in singles} for task in TASKS}
-        if SOFT_VOTE in config.families and len(singles) > 1:
+        if SOFT_VOTE in config.families:  # with two or more other families (TrainingConfig checks)
             votes = []
             for task in TASKS:
                 voter = soft_vote(members[task], config.seed, folds=config.folds)
@@ -228,8 +234,6 @@ def cross_validate(
         best = max(scores[task], key=lambda key: (np.mean(scores[task][key]), -key[1]))
         per_family: dict[str, dict[str, Any]] = {}
         for name in config.families:
-            if name not in best_of[task]:
-                continue
             top = best_of[task][name]
             per_family[name] = {
                 "macro_f1": round(float(np.mean(scores[task][top])), 4),
