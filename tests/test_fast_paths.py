@@ -117,7 +117,13 @@ def test_naive_bayes_and_soft_vote_twins_equal_scikit_learns_to_the_bit():
     rng = np.random.default_rng(1)
     x = sp.csr_matrix(rng.random((90, 30)) * (rng.random((90, 30)) < 0.3), dtype=np.float32)
     y = np.array(["vraag", "klacht", "compliment"] * 30)
-    members = {"linear_svc": {"C": 0.3}, "logreg": {"C": 10.0}, "complement_nb": {"alpha": 0.3}, "sgd": {"alpha": 3e-5}}
+    members = {
+        "linear_svc": {"C": 0.3},
+        "nb_svc": {"C": 0.3},
+        "logreg": {"C": 10.0},
+        "complement_nb": {"alpha": 0.3},
+        "sgd": {"alpha": 3e-5},
+    }
     ignore = np.array([3, 7])  # columns a model was trained without, as the platform model's
     for labels in (y, y == "klacht"):
         bayes = CalibratedClassifierCV(ComplementNB(), cv=3, ensemble=False).fit(x, labels)

@@ -46,7 +46,7 @@ class TrainingConfig:
     # Stratified folds of the model selection and of the calibration. Three keep `webcare train` on the
     # full corpus under a minute on two cores; five cost about 25 s more for CV figures within 0.006.
     folds: int = 3
-    families: tuple[str, ...] = ("logreg", "linear_svc", "complement_nb", "sgd", SOFT_VOTE)
+    families: tuple[str, ...] = ("logreg", "linear_svc", "nb_svc", "complement_nb", "sgd", SOFT_VOTE)
     # Share of training rows whose channel / platform is hidden, so the models also work without them.
     metadata_dropout: float = 0.35
     review_margin: float = 0.1
