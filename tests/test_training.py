@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -14,6 +15,18 @@ def test_training_is_reproducible(tiny_corpus, tiny_config, tiny_model, tmp_path
     second = json.loads((again / "manifest.json").read_text())["files"]
     joblibs = {name for name in first if name.endswith(".joblib")}
     assert joblibs and {n: first[n] for n in joblibs} == {n: second[n] for n in joblibs}
+
+
+def test_the_svm_families_in_parallel_threads_are_reproducible(tiny_corpus, tiny_config, tmp_path):
+    # liblinear seeds global state: its fits take turns, the NB-scaled SVM's inner fits too.
+    config = dataclasses.replace(tiny_config, families=("linear_svc", "nb_svc", "soft_vote"), n_jobs=2)
+    files = []
+    for name in ("first", "second"):
+        train(data=tiny_corpus, output=tmp_path / name, config=config)
+        written = json.loads((tmp_path / name / "manifest.json").read_text())["files"]
+        files.append({n: h for n, h in written.items() if n.endswith(".joblib")})
+    assert files[0] and files[0] == files[1]
+    assert "nb_svc" in (tmp_path / "first" / "MODEL_CARD.md").read_text()
 
 
 def test_model_card_reports_every_family(tiny_model):

@@ -43,8 +43,8 @@ class TrainingConfig:
     """Settings of one training run; stored in the manifest so the run can be repeated."""
 
     seed: int = 13
-    # Stratified folds of the model selection and of the calibration. Three keep `webcare train` on the
-    # full corpus under a minute on two cores; five cost about 25 s more for CV figures within 0.006.
+    # Stratified folds of the model selection and of the calibration. Five gave CV figures within 0.006 of
+    # three's on an earlier corpus, for 5/3 of the fits (`webcare train` on the full corpus: 516 s on two cores).
     folds: int = 3
     families: tuple[str, ...] = ("logreg", "linear_svc", "nb_svc", "complement_nb", "sgd", SOFT_VOTE)
     # Share of training rows whose channel / platform is hidden, so the models also work without them.
