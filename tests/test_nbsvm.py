@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.svm import LinearSVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from webcare_nlp.classify.fast import fast_predict_proba
 from webcare_nlp.classify.models import calibrated
@@ -60,3 +61,25 @@ def test_the_calibrated_model_gets_the_exact_numpy_twin():
         predict = fast_predict_proba(model, 20)
         assert predict != model.predict_proba
         assert np.array_equal(predict(x), model.predict_proba(x))
+
+
+def _liblinear_limits(estimator):  # type: ignore[no-untyped-def]
+    # liblinear's own: LinearSVC fails these two checks the same way.
+    reason = "liblinear: sample weights are not equivalent to repeated rows"
+    return {
+        name: reason
+        for name in ("check_sample_weight_equivalence_on_dense_data", "check_sample_weight_equivalence_on_sparse_data")
+    }
+
+
+@parametrize_with_checks([NBScaledSVC()], expected_failed_checks=_liblinear_limits)
+def test_scikit_learns_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_sample_weights_count_in_the_ratio():
+    x = sp.csr_matrix(WORDS)
+    positive = LABELS == "positive"
+    doubled = log_count_ratio(sp.csr_matrix(np.vstack([WORDS, WORDS[:1]])), np.append(positive, True), alpha=1.0)
+    weighted = log_count_ratio(x, positive, alpha=1.0, sample_weight=np.array([2.0, 1, 1, 1, 1, 1]))
+    assert np.allclose(doubled, weighted)

@@ -20,8 +20,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 
-def log_count_ratio(X: sp.csr_matrix, positive: np.ndarray, alpha: float) -> np.ndarray:
-    """log((p / |p|) / (q / |q|)) per feature, p and q the smoothed feature sums in and out of the class.
+def log_count_ratio(
+    X: sp.csr_matrix, positive: np.ndarray, alpha: float, sample_weight: np.ndarray | None = None
+) -> np.ndarray:
+    """log((p / |p|) / (q / |q|)) per feature, p and q the smoothed (weighted) feature sums in and out of the class.
 
     Example:
         >>> X = sp.csr_matrix(np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
@@ -30,8 +32,14 @@ def log_count_ratio(X: sp.csr_matrix, positive: np.ndarray, alpha: float) -> np.
     """
     # Negative values (none in the engine's features) would make the sums meaningless: they count as 0.
     counts = X.maximum(0) if X.min() < 0 else X
-    p = alpha + np.asarray(counts[positive].sum(axis=0)).ravel()
-    q = alpha + np.asarray(counts[~positive].sum(axis=0)).ravel()
+    inside, outside = counts[positive], counts[~positive]
+    if sample_weight is None:
+        sums_in, sums_out = inside.sum(axis=0), outside.sum(axis=0)
+    else:
+        weights = np.asarray(sample_weight, dtype=float)
+        sums_in, sums_out = inside.T @ weights[positive], outside.T @ weights[~positive]
+    p = alpha + np.asarray(sums_in).ravel()
+    q = alpha + np.asarray(sums_out).ravel()
     return np.log((p / p.sum()) / (q / q.sum()))
 
 
@@ -41,7 +49,7 @@ class NBScaledSVC(ClassifierMixin, BaseEstimator):
     Args:
         C: the SVMs' inverse regularisation strength.
         alpha: additive smoothing of the feature sums.
-        svm: the binary SVM to scale for (default: LinearSVC with balanced class weights, tol 1e-3);
+        svm: the binary SVM to scale for (default: LinearSVC with balanced class weights, tol 1e-3, seed 0);
             it must have `coef_` and `intercept_` once fitted.
 
     Example:
@@ -55,24 +63,35 @@ class NBScaledSVC(ClassifierMixin, BaseEstimator):
         self.alpha = alpha
         self.svm = svm
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     def _svm(self) -> Any:
         if self.svm is not None:
             return clone(self.svm).set_params(C=self.C)
-        return LinearSVC(C=self.C, class_weight="balanced", tol=1e-3)
+        return LinearSVC(C=self.C, class_weight="balanced", tol=1e-3, random_state=0)
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NBScaledSVC:
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
-            raise ValueError(f"NBScaledSVC needs at least two classes, got {self.classes_.tolist()}")
+            raise ValueError(
+                f"NBScaledSVC needs at least two classes; the labels have one class: {self.classes_.tolist()}"
+            )
         X = sp.csr_matrix(X)
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            if sample_weight.shape != (X.shape[0],):
+                raise ValueError(f"sample_weight has shape {sample_weight.shape}; expected ({X.shape[0]},)")
         # Two classes: one SVM for the second, as scikit-learn's binary linear models have one row.
         targets = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
         coef, intercept = [], []
         for target in targets:
             positive = y == target
-            ratio = log_count_ratio(X, positive, self.alpha)
+            ratio = log_count_ratio(X, positive, self.alpha, sample_weight)
             svm = self._svm().fit(X @ sp.diags(ratio), positive.astype(int), sample_weight=sample_weight)
             coef.append(svm.coef_[0] * ratio)
             intercept.append(float(svm.intercept_[0]))
