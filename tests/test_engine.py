@@ -113,3 +113,13 @@ def test_channel_decides_the_platform_before_the_text():
     assert decide_platform(given=None, channel="review", consumer_probability=0.1).platform == "consumer"
     assert decide_platform(given="brand", channel="review", consumer_probability=0.9).platform == "brand"
     assert decide_platform(given=None, channel="twitter", consumer_probability=0.9).platform == "consumer"
+
+
+def test_raw_dicts_in_a_batch_get_their_position_as_id_and_a_bad_one_is_named(engine):
+    results = engine.analyze_many([{"text": "waar blijft mijn pakket?"}, {"id": "m2", "text": "top service!"}])
+    assert [r["id"] for r in results] == ["1", "m2"]
+    assert engine.suggest_many([{"text": "mijn koffer is kwijt"}], always=True)[0]["id"] == "1"
+    with pytest.raises(InputError, match="message 2: The message has no 'text' field"):
+        engine.analyze_many([{"text": "hoi"}, {"id": "x"}])
+    with pytest.raises(InputError, match="message 1: Unknown channel 'fax'"):
+        engine.suggest_many([{"text": "hoi", "channel": "fax"}])
