@@ -231,3 +231,10 @@ def test_the_resolution_grows_with_the_archive_as_its_size_exponent_says():
     counts = [len(set(KnnGraphCommunities(size_exponent=e).fit_predict(rows))) for e in (0.0, 0.6, 1.0)]
     # A constant resolution finds the four groups of 60; a growing one splits them, the more the faster.
     assert counts[0] == 4 and 4 < counts[1] < counts[2]
+
+
+def test_raw_dicts_are_checked_and_a_bad_one_is_named():
+    with pytest.raises(InputError, match="message 2: The message text must be a string, not int"):
+        discover_topics([{"text": "waar is mijn pakket"}, {"text": 5}])
+    run = discover_topics([{"text": "waar is mijn pakket"}] * 3, keep_intents=None)
+    assert run.topics_of_messages[0] is not None and len(set(run.topics_of_messages)) == 1

@@ -13,7 +13,7 @@ from webcare_nlp import persist, schema
 from webcare_nlp.classify.fast import fast_predict_proba
 from webcare_nlp.classify.pairs import joint_marginals
 from webcare_nlp.classify.reply import decide_platform, decide_reply
-from webcare_nlp.errors import InputError, ModelError
+from webcare_nlp.errors import ModelError
 from webcare_nlp.features.vectorize import MessageVectorizer, Observation
 from webcare_nlp.rank.index import Query
 from webcare_nlp.rank.library import Library
@@ -215,7 +215,7 @@ class Engine:
         With `abstain` (the default) a kind gets no suggestion when even its best scores below the
         threshold learned on held-out history; without it, the ranking is returned as it is.
         """
-        messages = _validated(messages)
+        messages = schema.check_messages(messages)
         results = self.analyze_many(messages)
         wanted = [i for i, r in enumerate(results) if always or r["reply_expected"]]
         if not wanted or top_k < 1:
@@ -262,7 +262,7 @@ class Engine:
         """
         if not messages:
             return []
-        messages = _validated(messages)
+        messages = schema.check_messages(messages)
         processed = self.text_pipeline.process_many(
             [m["text"] for m in messages], langs=[m.get("lang") for m in messages]
         )
@@ -346,17 +346,3 @@ class Engine:
             "masked_text": processed.masked,
             "entities": [{"kind": e.kind, "text": e.text} for e in processed.entities],
         }
-
-
-def _validated(messages: Sequence[Any]) -> Sequence[dict[str, Any]]:
-    """The messages as they are when each has an id and a text string (the batch layer and `analyze` check
-    theirs first); else each goes through `schema.check_message`, with its position as the default id."""
-    if all(type(m) is dict and "id" in m and type(m.get("text")) is str for m in messages):
-        return messages
-    checked = []
-    for position, message in enumerate(messages, start=1):
-        try:
-            checked.append(schema.check_message(message, default_id=str(position)))
-        except InputError as error:
-            raise InputError(f"message {position}: {error}") from None
-    return checked

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from webcare_nlp import errors
@@ -73,6 +74,26 @@ def check_message(record: Any, *, default_id: str) -> dict[str, Any]:
         elif value is not None and not isinstance(value, str):
             raise errors.InputError(f"The message's {field!r} must be a string, not {type(value).__name__}.")
     return message
+
+
+def check_messages(messages: Sequence[Any]) -> Sequence[dict[str, Any]]:
+    """Messages given to the Python API: as they are when each has an id and a text string (the batch
+    layer checks its lines first); else each goes through `check_message`, its position (from 1) the
+    default id, and a bad one raises an InputError that names it.
+
+    Example:
+        >>> [m["id"] for m in check_messages([{"text": "hoi"}, {"id": "m2", "text": "dag"}])]
+        ['1', 'm2']
+    """
+    if all(type(m) is dict and "id" in m and type(m.get("text")) is str for m in messages):
+        return messages
+    checked = []
+    for position, message in enumerate(messages, start=1):
+        try:
+            checked.append(check_message(message, default_id=str(position)))
+        except errors.InputError as error:
+            raise errors.InputError(f"message {position}: {error}") from None
+    return checked
 
 
 def reply_rule(*, intent: str, reactive: bool, platform: str) -> bool:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from webcare_nlp.errors import InputError
+from webcare_nlp.schema import check_messages
 from webcare_nlp.text.pipeline import TextPipeline
 from webcare_nlp.topics.coverage import coverage
 from webcare_nlp.topics.model import Topic, TopicModel
@@ -75,7 +76,7 @@ def discover_topics(
     documents: list[dict[str, Any]] | None = None,
     bucket: str = "auto",
 ) -> TopicRun:
-    """Find the FAQ topics of validated messages (see `schema.check_message`).
+    """Find the FAQ topics of messages (raw dicts are checked as `schema.check_messages` does).
 
     Args:
         messages: the archive; `company` (topics per brand) and `created_at` (trends) are used when given.
@@ -92,6 +93,7 @@ def discover_topics(
     """
     if not messages:
         raise InputError("The archive has no messages: give a file with at least one message with a 'text'.")
+    messages = list(check_messages(messages))
     pipeline = text_pipeline or TextPipeline()
     warnings: list[str] = []
     given = intents if intents is not None else [None] * len(messages)
