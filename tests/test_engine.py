@@ -123,3 +123,11 @@ def test_raw_dicts_in_a_batch_get_their_position_as_id_and_a_bad_one_is_named(en
         engine.analyze_many([{"text": "hoi"}, {"id": "x"}])
     with pytest.raises(InputError, match="message 1: Unknown channel 'fax'"):
         engine.suggest_many([{"text": "hoi", "channel": "fax"}])
+
+
+def test_a_raw_dict_with_an_id_is_checked_too(engine):
+    with pytest.raises(InputError, match="message 1: Unknown platform 'tv'"):
+        engine.analyze_many([{"id": "m1", "text": "hoi", "platform": "tv"}])
+    with pytest.raises(InputError, match="message 1"):
+        engine.analyze_many([{"id": "m1", "text": "   "}])
+    assert engine.analyze_many([{"id": 5, "text": "hoi"}])[0]["id"] == "5"

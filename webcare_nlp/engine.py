@@ -257,8 +257,8 @@ class Engine:
     def analyze_many(self, messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Label messages in one batch, in order.
 
-        Raw dicts are fine: one without an `id` gets its position (from 1), and a bad one raises an
-        InputError that names it (see `schema.check_message`).
+        Raw dicts are fine: each is checked as `schema.check_messages` does (one without an `id` gets its
+        position, from 1), and a bad one raises an InputError that names it.
         """
         if not messages:
             return []

@@ -47,6 +47,11 @@ def check_text(text: Any) -> str:
     return text
 
 
+class CheckedMessage(dict[str, Any]):
+    """A message as `check_message` returns it: the engine takes it without checking it again. A copy
+    made with `dict(...)` or `{**message}` is a plain dict again and is checked again."""
+
+
 def check_message(record: Any, *, default_id: str) -> dict[str, Any]:
     """Validate one input record (a parsed JSON line or CSV row) and return a clean copy.
 
@@ -57,7 +62,7 @@ def check_message(record: Any, *, default_id: str) -> dict[str, Any]:
         raise errors.InputError(f"A message must be a JSON object with a 'text' field, not {type(record).__name__}.")
     if "text" not in record or record["text"] is None:
         raise errors.InputError("The message has no 'text' field.")
-    message = dict(record)
+    message = CheckedMessage(record)
     message["text"] = check_text(record["text"])
     raw_id = record.get("id")
     message["id"] = default_id if raw_id is None or raw_id == "" else str(raw_id)
@@ -77,15 +82,15 @@ def check_message(record: Any, *, default_id: str) -> dict[str, Any]:
 
 
 def check_messages(messages: Sequence[Any]) -> Sequence[dict[str, Any]]:
-    """Messages given to the Python API: as they are when each has an id and a text string (the batch
-    layer checks its lines first); else each goes through `check_message`, its position (from 1) the
-    default id, and a bad one raises an InputError that names it.
+    """Messages given to the Python API: as they are when `check_message` made every one (the batch
+    layer and the API check theirs first); else each goes through `check_message`, its position (from 1)
+    the default id, and a bad one raises an InputError that names it.
 
     Example:
         >>> [m["id"] for m in check_messages([{"text": "hoi"}, {"id": "m2", "text": "dag"}])]
         ['1', 'm2']
     """
-    if all(type(m) is dict and "id" in m and type(m.get("text")) is str for m in messages):
+    if all(type(m) is CheckedMessage for m in messages):
         return messages
     checked = []
     for position, message in enumerate(messages, start=1):
