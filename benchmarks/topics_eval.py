@@ -8,7 +8,7 @@ the shipped space has seen them all.
 
 Unassigned messages count as singleton clusters for ARI/NMI (a wrong guess would be worse than none,
 but merging them into one "null" cluster would reward leaving everything out).
-Usage: python -m benchmarks.topics_eval [--scale 100000]
+Usage: python -m benchmarks.topics_eval [--scale 100000] [--only-scale]
 """
 
 from __future__ import annotations
@@ -167,10 +167,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=int, default=0, help="also fit this many sampled corpus messages")
     parser.add_argument("--skip-held-out", action="store_true", help="skip the leave-one-sector-out corpus run")
+    parser.add_argument(
+        "--only-scale", action="store_true", help="run only --scale, so that its peak memory is the fit's own"
+    )
     args = parser.parse_args()
     from webcare_nlp.engine import Engine
 
     pipeline = TextPipeline()
+    if args.only_scale:
+        scale(args.scale or 100_000, pipeline)
+        return
     space = Engine.load().topic_space
 
     def learned() -> TopicModel:
