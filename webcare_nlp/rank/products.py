@@ -10,11 +10,17 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+# scipy's compiled kernels behind `a @ b` and `.toarray()` (private, but in every scipy this package allows).
+from scipy.sparse import _sparsetools
+
 # Up to this many rows the gather is cheaper than scipy's fixed cost per product...
 BLOCK = 16
 # ...unless the rows touch this many stored values of `b` (a long message against a large library's
 # character n-grams): there scipy's compiled loop is faster than numpy's gather and bincount.
 GATHER_LIMIT = 20_000
+# A batch's product is made this many output cells at a time, which bounds its scratch space (12 bytes a
+# cell, about 48 MB) whatever the size of the library.
+BATCH_CELLS = 4_000_000
 
 
 def dense_product(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
@@ -36,7 +42,44 @@ def dense_product(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
             return gathered
     # A batch: scipy's product pays its fixed cost once, and adds each cell's terms in the same order as
     # `_gather` (a's stored values in turn, in float64), so the sums are the same to the bit.
-    return np.asarray((sparse.csr_matrix(a, dtype=np.float64) @ b).toarray(), dtype=np.float64)
+    return _batch_product(sparse.csr_matrix(a, dtype=np.float64), b)
+
+
+def _batch_product(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
+    """`(a @ b).toarray()` by scipy's own kernel, without the counting pass `a @ b` makes first to size
+    its result: a block of rows can hold no more than its cells, so that is the space given. The same
+    kernel adds the same terms in the same order, so the sums are those of `a @ b`, to the bit."""
+    m, n = a.shape[0], b.shape[1]
+    out = np.zeros((m, n))
+    if not m or not n:
+        return out
+    step = max(1, BATCH_CELLS // n)
+    large = max(a.nnz, b.nnz, a.shape[1], min(m, step) * n) >= np.iinfo(np.int32).max
+    index = np.int64 if large else np.int32
+    a_indptr, a_indices = a.indptr.astype(index, copy=False), a.indices.astype(index, copy=False)
+    b_indptr, b_indices = b.indptr.astype(index, copy=False), b.indices.astype(index, copy=False)
+    b_data = b.data.astype(np.float64, copy=False)
+    indptr = np.empty(min(m, step) + 1, dtype=index)
+    indices = np.empty(min(m, step) * n, dtype=index)
+    data = np.empty(min(m, step) * n)
+    for start in range(0, m, step):
+        rows = min(step, m - start)
+        # a's row pointers need no rebasing: they index its full arrays.
+        _sparsetools.csr_matmat(
+            rows,
+            n,
+            a_indptr[start : start + rows + 1],
+            a_indices,
+            a.data,
+            b_indptr,
+            b_indices,
+            b_data,
+            indptr,
+            indices,
+            data,
+        )
+        _sparsetools.csr_todense(rows, n, indptr, indices, data, out[start : start + rows])
+    return out
 
 
 def _gather(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray | None:
