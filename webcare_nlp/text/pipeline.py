@@ -15,6 +15,10 @@ from webcare_nlp.text.normalize import fold_diacritics, normalize
 from webcare_nlp.text.pii import PLACEHOLDERS, Entity, find_entities, mask
 
 SPACY_LANGS = ("nl", "en")
+# Whitespace-separated chunks whose tokens spaCy's tokenizer remembers. It stops adding at its default of
+# 10,000, which an archive fills in its first few thousand messages; a chunk it remembers costs a lookup
+# instead of the affix regexes. About 60 bytes a chunk, so some 6 MB at most.
+TOKENIZER_CACHE = 100_000
 HANDLE, URL, NUMBER = "<handle>", "<url>", "<num>"
 
 
@@ -54,6 +58,7 @@ def build_nlp(lang: str) -> Any:
     prefixes = [prefix for prefix in nlp.Defaults.prefixes or () if prefix != "#"]
     tokenizer: Any = nlp.tokenizer
     tokenizer.prefix_search = compile_prefix_regex(prefixes).search
+    tokenizer.max_cache_size = TOKENIZER_CACHE
     for placeholder in PLACEHOLDERS.values():
         tokenizer.add_special_case(placeholder, [{"ORTH": placeholder}])
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
