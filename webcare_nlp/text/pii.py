@@ -78,8 +78,17 @@ _NEEDLES = {
 }
 # Letters that a case-insensitive pattern matches to "i" or "s" but that do not lower-case to them.
 _ODD_CASE = re.compile("[\u0130\u0131\u017f]")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w.])")
+_ORDER_CODE = re.compile(
+    r"(?<![\w&])#\s?[A-Za-z]{0,4}-?\d{5,14}(?![\w-])|(?<![\w-])[A-Z]{2,4}-\d{5,12}(?![\w-])"
+    r"|(?<![\w-])\d{3,5}-\d{3}-\d{3}(?![\w-])"
+)
+_PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)3[12][ -]?(?:\(0\)[ -]?)?\d|0\d)(?:[ -]?\d){7,9}(?![\w-])")
+_POSTCODE = re.compile(
+    r"(?<![\w-])[1-9]\d{3}[ ]?(?!SA|SD|SS)[A-Z]{2}(?:[ ,]{1,2}\d{1,5}(?:[ -]?[a-zA-Z](?![\w]))?)?(?![\w-])"
+)
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w.])")),
+    ("email", _EMAIL),
     # Compact ("NL91ABNA0417164300") or printed in groups of four ("NL91 ABNA 0417 1643 00").
     (
         "iban",
@@ -92,30 +101,16 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         (kind, re.compile(rf"(?i)\b(?:{words})\s*(?:is|=|:|#|\.)?\s*[:#]?\s*(?P<value>{_CODE}|\d{{5,}})(?![\w-])"))
         for kind, words in _CONTEXT_CODES
     ],
-    (
-        "phone",
-        re.compile(r"(?<![\w+])(?:(?:\+|00)3[12][ -]?(?:\(0\)[ -]?)?\d|0\d)(?:[ -]?\d){7,9}(?![\w-])"),
-    ),
+    ("phone", _PHONE),
     (
         "bsn",
         re.compile(
             r"(?i)\b(?:bsn|burgerservicenummer|sofinummer)\s*(?:is|:)?\s*(?P<value>\d{3}\.?\d{2}\.?\d{2}\.?\d{2}|\d{9})\b"
         ),
     ),
-    (
-        "postcode",
-        re.compile(
-            r"(?<![\w-])[1-9]\d{3}[ ]?(?!SA|SD|SS)[A-Z]{2}(?:[ ,]{1,2}\d{1,5}(?:[ -]?[a-zA-Z](?![\w]))?)?(?![\w-])"
-        ),
-    ),
+    ("postcode", _POSTCODE),
     # Hash-prefixed or letter-prefixed codes are order numbers even without a keyword: "#SH-4482913".
-    (
-        "order_number",
-        re.compile(
-            r"(?<![\w&])#\s?[A-Za-z]{0,4}-?\d{5,14}(?![\w-])|(?<![\w-])[A-Z]{2,4}-\d{5,12}(?![\w-])"
-            r"|(?<![\w-])\d{3,5}-\d{3}-\d{3}(?![\w-])"
-        ),
-    ),
+    ("order_number", _ORDER_CODE),
     # A bare six-character code of capitals and digits is what airlines and tour operators print.
     (
         "booking_code",
@@ -129,6 +124,10 @@ _KEYWORD_PATTERNS = frozenset(
 )
 # Every pattern but the e-mail one needs a digit, and the e-mail one an "@": most posts have neither.
 _DIGIT = re.compile(r"\d")
+# What every match of a pattern contains: one of these characters, and at least this many digits (a
+# phone number nine). A text without them skips the pattern.
+_SIGNS = {_EMAIL: ("@",), _ORDER_CODE: ("#", "-")}
+_MIN_DIGITS = {_PHONE: 9, _ORDER_CODE: 5, _POSTCODE: 4}
 
 
 def _elfproef(digits: str) -> bool:
@@ -161,12 +160,18 @@ def find_entities(text: str) -> list[Entity]:
     else:
         patterns = _PATTERNS
     lowered = text.lower() if _ODD_CASE.search(text) is None else None
+    digits = len(_DIGIT.findall(text))
     for kind, pattern in patterns:
         if (
             lowered is not None
             and pattern in _KEYWORD_PATTERNS
             and not any(needle in lowered for needle in _NEEDLES[kind])
         ):
+            continue
+        signs = _SIGNS.get(pattern)
+        if signs is not None and not any(sign in text for sign in signs):
+            continue
+        if digits < _MIN_DIGITS.get(pattern, 0):
             continue
         for match in pattern.finditer(text):
             group = "value" if "value" in pattern.groupindex and match.group("value") else 0
