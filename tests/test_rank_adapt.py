@@ -31,6 +31,16 @@ def test_dense_product_equals_scipy(rows: int) -> None:
     assert np.array_equal(dense_product(a[-1:], b32)[0], dense_product(a, b32)[-1])
 
 
+def test_the_batch_kernel_sums_as_scipys_product_in_blocks_of_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    a = sparse.random(40, 50, density=0.2, format="csr", random_state=3)
+    b = sparse.random(50, 30, density=0.2, format="csr", random_state=4, dtype=np.float32)
+    expected = (sparse.csr_matrix(a, dtype=np.float64) @ b).toarray()
+    assert products.KERNELS
+    assert np.array_equal(dense_product(a, b), expected)
+    monkeypatch.setattr(products, "BATCH_CELLS", 7 * 30)  # blocks of 7 rows, the last one short
+    assert np.array_equal(dense_product(a, b), expected)
+
+
 def test_a_row_touching_many_values_takes_scipys_path_with_the_same_sums(monkeypatch: pytest.MonkeyPatch) -> None:
     a = sparse.random(2, 50, density=0.3, format="csr", random_state=1)
     b = sparse.random(50, 30, density=0.3, format="csr", random_state=2, dtype=np.float32)

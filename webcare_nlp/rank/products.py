@@ -10,8 +10,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-# scipy's compiled kernels behind `a @ b` and `.toarray()` (private, but in every scipy this package allows).
-from scipy.sparse import _sparsetools
+# scipy's compiled kernels behind `a @ b` and `.toarray()`: private, so a scipy without them gets `a @ b`.
+try:
+    from scipy.sparse import _sparsetools
+
+    KERNELS = hasattr(_sparsetools, "csr_matmat") and hasattr(_sparsetools, "csr_todense")
+except ImportError:  # pragma: no cover - a future scipy
+    KERNELS = False
 
 # Up to this many rows the gather is cheaper than scipy's fixed cost per product...
 BLOCK = 16
@@ -42,7 +47,10 @@ def dense_product(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
             return gathered
     # A batch: scipy's product pays its fixed cost once, and adds each cell's terms in the same order as
     # `_gather` (a's stored values in turn, in float64), so the sums are the same to the bit.
-    return _batch_product(sparse.csr_matrix(a, dtype=np.float64), b)
+    a = sparse.csr_matrix(a, dtype=np.float64)
+    if not KERNELS:  # pragma: no cover - a future scipy
+        return np.asarray((a @ b).toarray(), dtype=np.float64)
+    return _batch_product(a, b)
 
 
 def _batch_product(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
