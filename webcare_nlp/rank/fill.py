@@ -25,6 +25,9 @@ CHANNEL_LIMITS: dict[str, int] = {
 # Where a long reply can go instead of the public thread.
 DM_CHANNEL = {"twitter": "DM", "instagram": "DM", "facebook": "Messenger", "review": "e-mail", "forum": "DM"}
 
+# Each entity kind's placeholder (the first, should two name one kind), looked up per entity.
+_PLACEHOLDER_OF: dict[str | None, str] = {kind: placeholder for placeholder, kind in reversed(PLACEHOLDER_KIND.items())}
+
 
 @dataclass(frozen=True)
 class Filled:
@@ -79,7 +82,7 @@ def fill_template(
     if initials and initials.strip():
         values["initialen"] = initials.strip()
     for entity in entities or ():
-        placeholder = next((p for p, kind in PLACEHOLDER_KIND.items() if kind == entity.get("kind")), None)
+        placeholder = _PLACEHOLDER_OF.get(entity.get("kind"))
         if placeholder and placeholder not in values and entity.get("text"):
             values[placeholder] = str(entity["text"])
     missing: list[str] = []

@@ -662,12 +662,15 @@ class LibraryIndex:
     def similar_history(self, kind: str, index: int, history_similarity: np.ndarray) -> tuple[int, str | None]:
         """How many past messages that got this candidate resemble the message (similarity 0.15 or more),
         and the most similar one's text; `history_similarity` is the message's row from `features`."""
-        users = self._receivers[kind][index] if self._receivers[kind] else np.empty(0, dtype=int)
-        if not len(users):
+        users = self._receivers[kind][index] if self._receivers[kind] else None
+        if users is None or not len(users):
             return 0, None
-        sims = history_similarity[users]
-        count = int(np.count_nonzero(sims >= 0.15))
-        return (count, self.library.history[users[int(np.argmax(sims))]].text) if count else (0, None)
+        # A candidate has few receivers: Python on their similarities is cheaper than more numpy calls.
+        sims = history_similarity[users].tolist()
+        count = sum(s >= 0.15 for s in sims)
+        if not count:
+            return 0, None
+        return count, self.library.history[int(users[sims.index(max(sims))])].text
 
     def similarity(self, kind: str, first: int, second: int) -> float:
         """Character similarity (cosine) between two candidates' documents, for diversity.

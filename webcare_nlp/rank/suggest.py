@@ -89,15 +89,13 @@ class Suggester:
         threshold = ranker.threshold_for(candidates.features)
         chosen: list[tuple[int, float]] = []
         order = np.argsort(-scores, kind="stable")[: 4 * top_k]
-        if abstain:
-            order = order[scores[order] >= threshold]
-        for j in order:
-            if len(chosen) == top_k:
-                break
-            index = int(candidates.indices[j])
+        # The few top rows as Python numbers: a loop over numpy scalars costs more than the ranking.
+        for index, score in zip(candidates.indices[order].tolist(), scores[order].tolist(), strict=True):
+            if len(chosen) == top_k or (abstain and not score >= threshold):
+                break  # in score order, so no later one is above the threshold either
             if any(self.index.similarity(kind, index, other) >= NEAR_DUPLICATE for other, _ in chosen):
                 continue
-            chosen.append((index, float(scores[j])))
+            chosen.append((index, score))
         return chosen
 
     def _render(
