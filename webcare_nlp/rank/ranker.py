@@ -56,9 +56,9 @@ class Ranker(BaseEstimator):
         return self
 
     def score_rows(self, X: np.ndarray) -> np.ndarray:
-        """Probability-like scores in [0, 1]."""
+        """Probability-like scores in [0, 1]; of a stack of row blocks, one row of scores per block."""
         X = np.asarray(X, dtype=float)
-        z = X @ self._weights_for(X.shape[1]) + self.intercept_
+        z = X @ self._weights_for(X.shape[-1]) + self.intercept_
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
     def _weights_for(self, width: int) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -63,15 +63,18 @@ class Suggester:
         candidate_sets = self.index.features(
             [r.query for r in requests], sentiment_profile=self.rankers.sentiment_profile, vectors=(word, char)
         )
+        kinds = [kind for kind in ("article", "template") if kind in self.rankers.rankers]
+        ranked = {kind: self._ranked(kind, [c.get(kind) for c in candidate_sets], top_k) for kind in kinds}
         out: list[list[dict[str, Any]]] = []
-        for request, candidates in zip(requests, candidate_sets, strict=True):
+        for m, (request, candidates) in enumerate(zip(requests, candidate_sets, strict=True)):
             picked: list[dict[str, Any]] = []
             best_article = None
             words = lemma_forms(request.query.text)  # for the reasons: once per message, not per suggestion
-            for kind in ("article", "template"):
-                if kind not in candidates or kind not in self.rankers.rankers:
+            for kind in kinds:
+                top = ranked[kind][m]
+                if top is None:
                     continue
-                chosen = self._choose(kind, candidates[kind], top_k=top_k, abstain=abstain)
+                chosen = self._choose(kind, candidates[kind], top, top_k=top_k, abstain=abstain)
                 history_similarity = candidates[kind].history_similarity
                 if kind == "article" and chosen:
                     best_article = self.library.articles[chosen[0][0]].url
@@ -83,14 +86,35 @@ class Suggester:
             out.append(sorted(picked, key=lambda s: (s["kind"] != "template", -s["score"])))
         return out
 
-    def _choose(self, kind: str, candidates: Candidates, *, top_k: int, abstain: bool) -> list[tuple[int, float]]:
+    def _ranked(
+        self, kind: str, sets: Sequence[Candidates | None], top_k: int
+    ) -> list[tuple[list[int], list[float]] | None]:
+        """Per message its best 4 * top_k candidates (library indices and scores), best first.
+
+        The messages with as many candidates are scored with one product and sorted with one sort: the
+        scores are those of a product per message to the bit (a stacked matmul runs the same product per
+        message), and a stable sort has one outcome.
+        """
         ranker = self.rankers.rankers[kind]
-        scores = ranker.score_rows(candidates.features)
-        threshold = ranker.threshold_for(candidates.features)
+        out: list[tuple[list[int], list[float]] | None] = [None] * len(sets)
+        by_size: dict[int, list[int]] = {}
+        for m, candidates in enumerate(sets):
+            if candidates is not None:
+                by_size.setdefault(len(candidates.features), []).append(m)
+        for members in by_size.values():
+            scores = ranker.score_rows(np.stack([cast(Candidates, sets[m]).features for m in members]))
+            order = np.argsort(-scores, axis=1, kind="stable")[:, : 4 * top_k]
+            top = np.take_along_axis(scores, order, axis=1).tolist()
+            for m, rows, values in zip(members, order, top, strict=True):
+                out[m] = (cast(Candidates, sets[m]).indices[rows].tolist(), values)
+        return out
+
+    def _choose(
+        self, kind: str, candidates: Candidates, top: tuple[list[int], list[float]], *, top_k: int, abstain: bool
+    ) -> list[tuple[int, float]]:
+        threshold = self.rankers.rankers[kind].threshold_for(candidates.features)
         chosen: list[tuple[int, float]] = []
-        order = np.argsort(-scores, kind="stable")[: 4 * top_k]
-        # The few top rows as Python numbers: a loop over numpy scalars costs more than the ranking.
-        for index, score in zip(candidates.indices[order].tolist(), scores[order].tolist(), strict=True):
+        for index, score in zip(*top, strict=True):
             if len(chosen) == top_k or (abstain and not score >= threshold):
                 break  # in score order, so no later one is above the threshold either
             if any(self.index.similarity(kind, index, other) >= NEAR_DUPLICATE for other, _ in chosen):
