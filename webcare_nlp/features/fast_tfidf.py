@@ -71,7 +71,9 @@ def char_wb_counts(vectorizer: TfidfVectorizer, texts: Sequence[str], cache: Wor
         (np.ones(len(word_ids), dtype=np.float32), np.asarray(word_ids, dtype=np.int32), indptr),
         shape=(len(texts), len(rows)),
     )
-    return sp.csr_matrix(messages @ words)
+    # The product leaves each row's columns unsorted, and the weighting needs them sorted (its sums run in
+    # column order): two transposes, each linear, sort them about three times cheaper than a sort per row.
+    return sp.csr_matrix((messages @ words).tocsc().tocsr())
 
 
 def _one_message(rows: list[tuple[np.ndarray, np.ndarray]], word_ids: list[int], n_columns: int) -> sp.csr_matrix:
