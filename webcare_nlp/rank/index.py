@@ -436,6 +436,16 @@ class LibraryIndex:
                     char if whole else char[np.asarray(in_common)],
                 )
             f = shared[kind]
+            if not scoped:
+                # A batch: every feature of every message and candidate in one array, each company's block cut
+                # from it by one gather instead of one per feature (the same values, copied).
+                table = self._feature_table(kind, f, common, has_history)
+                for company, members in groups.items():
+                    idx = self.allowed(kind, company)
+                    block = table[np.ix_(np.asarray(members), idx)]
+                    for row, m in enumerate(members):
+                        results[m][kind] = Candidates(kind, idx, block[row], history_similarity[m])
+                continue
             for company, members in groups.items():
                 rows, idx = np.asarray(members), self.allowed(kind, company)
                 if company in scoped:
@@ -465,6 +475,34 @@ class LibraryIndex:
                 for row, m in enumerate(members):
                     results[m][kind] = Candidates(kind, idx, block[row], history_similarity[m])
         return results
+
+    def _feature_table(
+        self,
+        kind: str,
+        f: dict[str, np.ndarray],
+        sims: dict[str, np.ndarray],
+        has_history: np.ndarray,
+    ) -> np.ndarray:
+        """(messages x candidates x FEATURES) of every message and every candidate of a kind."""
+        shape = (len(has_history), len(self.items[kind]))
+        return np.stack(
+            [
+                f["intent_fit"],
+                f["sentiment_fit"],
+                sims["word"],
+                sims["char"],
+                sims["title"],
+                f["vote_share"],
+                f["history_max"],
+                sims["profile"],
+                f["popularity"],
+                np.broadcast_to((self._companies[kind] != "").astype(float), shape),
+                f["lang_match"],
+                f["channel_fit"],
+                np.broadcast_to(has_history.astype(float)[:, None], shape),
+            ],
+            axis=2,
+        )
 
     @staticmethod
     def _similarities(columns: Columns, word: sparse.csr_matrix, char: sparse.csr_matrix) -> dict[str, np.ndarray]:
