@@ -300,3 +300,17 @@ def test_a_product_on_the_used_rows_equals_the_full_product_to_the_bit(m):
     assert 0 < len(used) < 300
     np.testing.assert_array_equal(dense_product_on(a, used, sp.csr_matrix(full[used])), dense_product(a, full))
     assert dense_product_on(a, np.array([], dtype=int), sp.csr_matrix((0, 12))).shape == (m, 12)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 3, 4, 165])
+def test_scores_of_stacked_candidate_blocks_equal_each_blocks_own_to_the_bit(rows):
+    # Suggestions score the blocks of many messages with one stacked product.
+    from webcare_nlp.rank.ranker import Ranker
+
+    rng = np.random.default_rng(rows)
+    X = rng.random((40, 13))
+    ranker = Ranker(C=10.0).fit(X, (X[:, 0] > 0.5).astype(int))
+    blocks = rng.random((7, rows, 13))
+    stacked = ranker.score_rows(blocks)
+    for block, scores in zip(blocks, stacked, strict=True):
+        np.testing.assert_array_equal(ranker.score_rows(block), scores)
