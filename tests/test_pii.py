@@ -61,3 +61,14 @@ def test_masking_twice_changes_nothing(parts):
     text = " ".join(parts)
     once = mask(text, find_entities(text))
     assert mask(once, find_entities(once)) == once
+
+
+def test_the_pre_checks_skip_only_patterns_that_cannot_match():
+    # No digit: only the e-mail pattern can match, and it still does.
+    assert [e.kind for e in find_entities("mail me op jan@voorbeeld.nl aub")] == ["email"]
+    assert find_entities("geen nummers of adressen hier") == []
+    # Eight digits are one short of any phone number; nine make one.
+    assert [e.kind for e in find_entities("bel 06-123456")] == []
+    assert [e.kind for e in find_entities("bel 06-12345678")] == ["phone"]
+    # An order code needs its "#" or "-": the same digits bare are not one.
+    assert [e.kind for e in find_entities("order #SH-4482913")] == ["order_number"]

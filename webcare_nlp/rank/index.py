@@ -43,6 +43,22 @@ FEATURES = (
     "channel_fit",
     "has_history",
 )
+# Where each of FEATURES comes from in `features`: its per-candidate arrays and text similarities by name.
+_FEATURE_SOURCES = (
+    "intent_fit",
+    "sentiment_fit",
+    "word",
+    "char",
+    "title",
+    "vote_share",
+    "history_max",
+    "profile",
+    "popularity",
+    "same_company",
+    "lang_match",
+    "channel_fit",
+    "has_history",
+)
 KINDS = ("template", "article")
 # A kind's transposed text matrices by name; with the vocabulary rows they keep when cut for a company.
 Columns = dict[str, tuple[np.ndarray | None, sparse.csr_matrix]]
@@ -439,7 +455,7 @@ class LibraryIndex:
             if not scoped:
                 # A batch: every feature of every message and candidate in one array, each company's block cut
                 # from it by one gather instead of one per feature (the same values, copied).
-                table = self._feature_table(kind, f, common, has_history)
+                table = self._feature_block(kind, f, common, has_history)
                 for company, members in groups.items():
                     idx = self.allowed(kind, company)
                     block = table[np.ix_(np.asarray(members), idx)]
@@ -453,56 +469,33 @@ class LibraryIndex:
                     sims = self._similarities(self._allowed_columns(kind, company), *own)
                 else:
                     sims = {name: values[np.ix_(at[rows], idx)] for name, values in common.items()}
-                cut = np.ix_(rows, idx)
-                block = np.stack(
-                    [
-                        f["intent_fit"][cut],
-                        f["sentiment_fit"][cut],
-                        sims["word"],
-                        sims["char"],
-                        sims["title"],
-                        f["vote_share"][cut],
-                        f["history_max"][cut],
-                        sims["profile"],
-                        f["popularity"][cut],
-                        np.broadcast_to((self._companies[kind][idx] != "").astype(float), (len(members), len(idx))),
-                        f["lang_match"][cut],
-                        f["channel_fit"][cut],
-                        np.broadcast_to(has_history[rows].astype(float)[:, None], (len(members), len(idx))),
-                    ],
-                    axis=2,
-                )
+                block = self._feature_block(kind, f, sims, has_history, cut=(rows, idx))
                 for row, m in enumerate(members):
                     results[m][kind] = Candidates(kind, idx, block[row], history_similarity[m])
         return results
 
-    def _feature_table(
+    def _feature_block(
         self,
         kind: str,
         f: dict[str, np.ndarray],
         sims: dict[str, np.ndarray],
         has_history: np.ndarray,
+        cut: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
-        """(messages x candidates x FEATURES) of every message and every candidate of a kind."""
-        shape = (len(has_history), len(self.items[kind]))
-        return np.stack(
-            [
-                f["intent_fit"],
-                f["sentiment_fit"],
-                sims["word"],
-                sims["char"],
-                sims["title"],
-                f["vote_share"],
-                f["history_max"],
-                sims["profile"],
-                f["popularity"],
-                np.broadcast_to((self._companies[kind] != "").astype(float), shape),
-                f["lang_match"],
-                f["channel_fit"],
-                np.broadcast_to(has_history.astype(float)[:, None], shape),
-            ],
-            axis=2,
-        )
+        """(messages x candidates x FEATURES) of a kind: `f` holds every message and candidate, cut to the
+        given message rows and candidates when `cut` is given; `sims` is already of the block's shape."""
+        rows: np.ndarray | slice = slice(None)
+        idx: np.ndarray | slice = slice(None)
+        columns = dict(f)
+        if cut is not None:
+            rows, idx = cut
+            cells = np.ix_(*cut)
+            columns = {name: values[cells] for name, values in f.items()}
+        shape = sims["word"].shape
+        columns.update(sims)
+        columns["same_company"] = np.broadcast_to((self._companies[kind][idx] != "").astype(float), shape)
+        columns["has_history"] = np.broadcast_to(has_history[rows].astype(float)[:, None], shape)
+        return np.stack([columns[name] for name in _FEATURE_SOURCES], axis=2)
 
     @staticmethod
     def _similarities(columns: Columns, word: sparse.csr_matrix, char: sparse.csr_matrix) -> dict[str, np.ndarray]:

@@ -122,12 +122,12 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 _KEYWORD_PATTERNS = frozenset(
     pattern for kind, pattern in _PATTERNS if "value" in pattern.groupindex and kind in _NEEDLES
 )
-# Every pattern but the e-mail one needs a digit, and the e-mail one an "@": most posts have neither.
 _DIGIT = re.compile(r"\d")
 # What every match of a pattern contains: one of these characters, and at least this many digits (a
-# phone number nine). A text without them skips the pattern.
+# phone number nine; every pattern not named here one, but the e-mail one none). A text without them skips
+# the pattern, and a text with neither a digit nor an "@" (most posts) skips them all.
 _SIGNS = {_EMAIL: ("@",), _ORDER_CODE: ("#", "-")}
-_MIN_DIGITS = {_PHONE: 9, _ORDER_CODE: 5, _POSTCODE: 4}
+_MIN_DIGITS = {_EMAIL: 0, _PHONE: 9, _ORDER_CODE: 5, _POSTCODE: 4}
 
 
 def _elfproef(digits: str) -> bool:
@@ -153,15 +153,13 @@ def find_entities(text: str) -> list[Entity]:
     """
     taken: list[tuple[int, int]] = []
     found: list[Entity] = []
-    if _DIGIT.search(text) is None:
-        if "@" not in text:
-            return found
-        patterns = _PATTERNS[:1]
-    else:
-        patterns = _PATTERNS
-    lowered = text.lower() if _ODD_CASE.search(text) is None else None
     digits = len(_DIGIT.findall(text))
-    for kind, pattern in patterns:
+    if not digits and "@" not in text:
+        return found
+    lowered = text.lower() if _ODD_CASE.search(text) is None else None
+    for kind, pattern in _PATTERNS:
+        if digits < _MIN_DIGITS.get(pattern, 1):
+            continue
         if (
             lowered is not None
             and pattern in _KEYWORD_PATTERNS
@@ -170,8 +168,6 @@ def find_entities(text: str) -> list[Entity]:
             continue
         signs = _SIGNS.get(pattern)
         if signs is not None and not any(sign in text for sign in signs):
-            continue
-        if digits < _MIN_DIGITS.get(pattern, 0):
             continue
         for match in pattern.finditer(text):
             group = "value" if "value" in pattern.groupindex and match.group("value") else 0
