@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
+from webcare_nlp.dataset import TRAINING_DATA
 from webcare_nlp.engine import Engine
 from webcare_nlp.errors import ModelError
 from webcare_nlp.rank import products
@@ -152,3 +153,14 @@ def test_a_short_history_or_adapt_false_keeps_the_shipped_ranker(tiny_model: Pat
     )
     off = Engine.load(tiny_model, library=_team_library(MIN_OWN_HISTORY + 10), adapt=False)
     assert off.suggester.rankers.report == off.rankers.report
+
+
+def test_the_default_history_is_not_a_teams_own_and_does_not_reweight(tiny_model: Path) -> None:
+    default = Library.load()
+    assert default.history and default.own_history == 0
+    feedback = [{"id": "f1", "text": "waar is mijn pakket", "used": [default.templates[0].id]}]
+    assert default.with_history(feedback).own_history == 1
+    assert Library.load(history=TRAINING_DATA / "history").own_history > 0
+    # The CLI and the API pass the default library explicitly; they must rank as an engine without one.
+    explicit = Engine.load(tiny_model, library=default)
+    assert explicit.suggester.rankers is explicit.rankers

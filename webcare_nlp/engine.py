@@ -162,9 +162,11 @@ class Engine:
 
                 library = library.with_history(FeedbackStore(self.feedback_db).history(), source=str(self.feedback_db))
             rankers = self.rankers
-            if self.adapt and self.library is not None and len(library.history) >= MIN_OWN_HISTORY:
-                # A team's own library with a history of its own: what its agents sent re-weights the
-                # ranker (cross-validated on that history; the shipped weights stay when they rank it better).
+            if self.adapt and library.own_history >= MIN_OWN_HISTORY:
+                # A team's own history (files or feedback): what its agents sent re-weights the ranker
+                # (cross-validated on that history; the shipped weights stay when they rank it better). The
+                # default history is not re-fitted: the shipped weights were chosen on it by `webcare train`,
+                # so the CLI, the API and `webcare score` rank the default library alike.
                 rankers = adapt_rankers(library, self.history_queries(library), self.rankers)
             self._suggester = Suggester(
                 library, rankers, initials=self.agent_initials, history_topics=self._history_topics(library)

@@ -112,6 +112,9 @@ class Library:
     # formats.md's company rule, widened on request: a company may also get another company's template or
     # article that its own agents sent before, according to the history (a sister brand's help page).
     shared_by_history: bool = False
+    # How many of the first history entries are the project's default history (training_data/): the
+    # shipped ranker was fitted on those, so only the entries after them are a team's own.
+    default_history: int = 0
 
     @classmethod
     def load(
@@ -143,6 +146,8 @@ class Library:
         rows = {name: list(_read_parts(path)) if path is not None else [] for name, path in chosen.items()}
         library.sources = {name: str(path) for name, path in chosen.items() if path is not None}
         library._add(rows["templates"], rows["articles"], rows["history"])
+        if history is None and not own:
+            library.default_history = len(library.history)
         return library
 
     @classmethod
@@ -162,6 +167,11 @@ class Library:
         )
         return library
 
+    @property
+    def own_history(self) -> int:
+        """How many history entries are the team's own (given files and feedback), not the default's."""
+        return len(self.history) - self.default_history
+
     def with_history(self, extra: Iterable[dict[str, Any]], *, source: str = "<feedback>") -> Library:
         """A copy with more history (for example what agents used, from the feedback store)."""
         library = Library(
@@ -171,6 +181,7 @@ class Library:
             list(self.warnings),
             dict(self.sources),
             self.shared_by_history,
+            self.default_history,
         )
         known = {t.id for t in self.templates} | {a.url for a in self.articles}
         for line, record in enumerate(extra, 1):
