@@ -1,5 +1,7 @@
+import pytest
+
 from webcare_nlp.text.language import LanguageIdentifier
-from webcare_nlp.text.pipeline import HANDLE, NUMBER, URL, TextPipeline
+from webcare_nlp.text.pipeline import HANDLE, NUMBER, PLACEHOLDERS, URL, TextPipeline, build_nlp
 
 
 def test_social_media_tokens():
@@ -10,6 +12,21 @@ def test_social_media_tokens():
     assert "{boekingscode}" in processed.tokens
     assert processed.masked.endswith("boeking {boekingscode}")
     assert [e.kind for e in processed.entities] == ["booking_code"]
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_tokenizer_is_spacys_own_but_for_the_hashtag_prefix(lang):
+    import spacy
+    from spacy.util import compile_prefix_regex
+
+    # What the pipeline's tokenizer factory must equal: spaCy's default, with "#" taken out of the prefixes.
+    expected = spacy.blank(lang)
+    prefixes = [prefix for prefix in expected.Defaults.prefixes if prefix != "#"]
+    expected.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
+    for placeholder in PLACEHOLDERS.values():
+        expected.tokenizer.add_special_case(placeholder, [{"ORTH": placeholder}])
+    assert build_nlp(lang).tokenizer.to_bytes(exclude=["vocab"]) == expected.tokenizer.to_bytes(exclude=["vocab"])
+    assert [t.text for t in build_nlp(lang)("#fail en #")] == ["#fail", "en", "#"]
 
 
 def test_only_digits_make_a_number():
