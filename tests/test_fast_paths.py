@@ -52,6 +52,58 @@ def test_char_ngrams_equal_scikit_learns_to_the_bit():
         assert _same(tfidf_weight(vectorizer, char_wb_counts(vectorizer, [text], cache)), vectorizer.transform([text]))
 
 
+def _bits(a: sp.spmatrix, b: sp.spmatrix) -> bool:
+    """The same CSR arrays, dtypes and all (no sorting or conversion first)."""
+    return a.shape == b.shape and all(
+        getattr(a, name).dtype == getattr(b, name).dtype and np.array_equal(getattr(a, name), getattr(b, name))
+        for name in ("indptr", "indices", "data")
+    )
+
+
+def test_one_message_features_equal_its_row_of_a_batch_to_the_bit():
+    from webcare_nlp.features.vectorize import MessageVectorizer, Observation
+    from webcare_nlp.text.pipeline import TextPipeline
+
+    texts = [
+        "Waar blijft mijn pakket?? @bezorgbeer",
+        "Top geholpen door Sanne, dank jullie wel 👍",
+        "KOFFER KWIJT!!! waardeloos #fail",
+        "mijn pakket is nog steeds niet bezorgd, order 12345678",
+        "??",
+        "Nieuwe woorden die het model nooit zag: fietsbel, zonnescherm",
+    ]
+    processed = TextPipeline().process_many(texts)
+    observations = [
+        Observation(p, channel, platform)
+        for p, channel, platform in zip(
+            processed,
+            ["twitter", None, "review", "email", None, "forum"],
+            [None, "brand", None, "consumer", None, None],
+            strict=True,
+        )
+    ]
+    vectorizer = MessageVectorizer(min_df=1, word_weight=1.4).fit(observations[:4])
+    batch = vectorizer.transform(observations)
+    for row, observation in enumerate(observations):
+        assert _bits(vectorizer.transform([observation]), batch[row])
+
+
+def test_library_index_vectors_of_one_message_equal_its_row_of_a_batch_to_the_bit():
+    from webcare_nlp.rank.index import LibraryIndex
+    from webcare_nlp.rank.library import HistoryEntry, Library, Template
+
+    library = Library(
+        templates=[Template(id="t1", title="Vertraging", text="Sorry voor de vertraging van je pakket, {naam}.")],
+        history=[HistoryEntry(id="h1", text="Waar blijft mijn pakket?", used=("t1",))],
+    )
+    index = LibraryIndex(library)
+    texts = ["Waar blijft mijn pakket??", "", "vertraging vertraging, financiële schade", "🙂 {ordernummer}"]
+    word, char = index.vectorize(texts)
+    for row, text in enumerate(texts):
+        one_word, one_char = index.vectorize([text])
+        assert _bits(one_word, word[row]) and _bits(one_char, char[row])
+
+
 def test_term_counts_equal_scikit_learns_to_the_bit():
     documents = [text.split() for text in TEXTS]
     vectorizer = TfidfVectorizer(analyzer=lambda terms: terms, sublinear_tf=True, dtype=np.float32).fit(documents)

@@ -14,7 +14,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from webcare_nlp.errors import ModelError
 from webcare_nlp.features.cues import CUE_NAMES, NEGATION_WINDOW, NEGATIONS, cue_matrix
-from webcare_nlp.features.fast_tfidf import WordRows, char_wb_counts, term_counts, tfidf_weight
+from webcare_nlp.features.fast_tfidf import (
+    WordRows,
+    char_wb_counts,
+    char_wb_row,
+    term_counts,
+    term_row,
+    tfidf_weight,
+    tfidf_weight_row,
+)
 from webcare_nlp.schema import CHANNELS, PLATFORMS
 from webcare_nlp.text.pipeline import ProcessedText
 
@@ -148,10 +156,12 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
                 "This model was trained with other feature cues than this version of webcare-nlp computes; "
                 "retrain it with 'webcare train'."
             )
-        processed = [o.processed for o in observations]
         words, chars = self.word_vectorizer_, self.char_vectorizer_
         if not hasattr(self, "_char_rows"):
             self._char_rows: WordRows = {}
+        if len(observations) == 1:
+            return self._transform_one(observations[0])
+        processed = [o.processed for o in observations]
         cues = cue_matrix(processed).astype(np.float32) * self.cue_weight
         word_rows = tfidf_weight(words, term_counts(words, (lemma_ngrams(p) for p in processed)))
         if self.word_weight != 1.0:
@@ -168,6 +178,35 @@ class MessageVectorizer(TransformerMixin, BaseEstimator):
             (self._meta(observations), len(self.meta_names_)),
         ]
         return _side_by_side(blocks, len(observations))
+
+    def _transform_one(self, observation: Observation) -> sp.csr_matrix:
+        """`transform` of one message (an agent's request) on plain arrays: for one row, the batch path's scipy
+        matrices cost more in checks than its arithmetic. The same operations on the same values, block by
+        block in the same column order, so the same matrix to the bit (`tests/test_fast_paths.py`)."""
+        processed = observation.processed
+        words, chars = self.word_vectorizer_, self.char_vectorizer_
+        word_columns, word_counts = term_row(words, lemma_ngrams(processed))
+        word_values = tfidf_weight_row(words, word_columns, word_counts)
+        if self.word_weight != 1.0:
+            word_values *= np.float32(self.word_weight)
+        char_columns, char_counts = char_wb_row(chars, processed.feature_text, self._char_rows)
+        cues = cue_matrix([processed]).astype(np.float32)[0] * self.cue_weight
+        cue_columns = np.flatnonzero(cues)
+        _, meta_columns, meta_values = self._meta([observation])
+        n_words, n_chars = len(words.vocabulary_), len(chars.vocabulary_)
+        columns = np.concatenate(
+            [
+                word_columns,
+                char_columns + n_words,
+                cue_columns + (n_words + n_chars),
+                meta_columns + (n_words + n_chars + len(CUE_NAMES)),
+            ]
+        ).astype(np.int32)
+        values = np.concatenate(
+            [word_values, tfidf_weight_row(chars, char_columns, char_counts), cues[cue_columns], meta_values]
+        )
+        width = n_words + n_chars + len(CUE_NAMES) + len(self.meta_names_)
+        return sp.csr_matrix((values, columns, np.array([0, len(columns)], dtype=np.int32)), shape=(1, width))
 
     def __getstate__(self) -> dict[str, Any]:
         # The per-word n-gram cache is rebuilt where the model is used, never saved with it.

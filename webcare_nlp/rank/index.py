@@ -15,6 +15,7 @@ from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
-from webcare_nlp.features.fast_tfidf import WordRows, char_wb_counts
+from webcare_nlp.features.fast_tfidf import WordRows, char_wb_counts, char_wb_row
 from webcare_nlp.rank.library import PLACEHOLDER, Article, Library, Template
 from webcare_nlp.rank.products import BLOCK, dense_product, dense_product_on, row_slices
 from webcare_nlp.text.normalize import fold_diacritics
@@ -195,6 +196,8 @@ class FastTfidf:
         self._word_rows: WordRows = {}
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        if self.clean is not None and len(texts) == 1:
+            return self._one_char_row(self.clean(texts[0]))
         if self.clean is not None:
             counts = char_wb_counts(self.vectorizer, [self.clean(text) for text in texts], self._word_rows)
             matrix = sparse.csr_matrix(counts, dtype=np.float64)
@@ -217,6 +220,16 @@ class FastTfidf:
             (np.concatenate(values) if values else [], np.concatenate(indices) if indices else [], indptr),
             shape=(len(texts), self.size),
         )
+
+    def _one_char_row(self, text: str) -> sparse.csr_matrix:
+        """The character branch of `transform` for one text (a live request) on plain arrays: the batch's
+        arithmetic on the same values in the same order, without its scipy matrices' checks."""
+        columns, counts = char_wb_row(self.vectorizer, text, self._word_rows)
+        data = (1.0 + np.log(counts.astype(np.float64))) * self.idf[columns]
+        indptr = np.array([0, len(columns)], dtype=columns.dtype)
+        # The routine the batch path calls, on the three arrays it reads (see `tfidf_weight_row`).
+        inplace_csr_row_normalize_l2(SimpleNamespace(data=data, shape=(1, self.size), indices=columns, indptr=indptr))
+        return sparse.csr_matrix((data, columns, indptr), shape=(1, self.size))
 
     def __getstate__(self) -> dict[str, Any]:
         # The per-word rows are rebuilt where the index is used, never pickled with it (Dask, workers).

@@ -103,6 +103,8 @@ def _gather_rows(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, b: s
         return None
     positions, lengths = slices
     weights = np.repeat(np.asarray(data, dtype=np.float64), lengths) * b.data[positions]
+    if m == 1:  # one live message: every term falls in row 0, so the flat cell is the column itself
+        return np.bincount(b.indices[positions], weights=weights, minlength=n).reshape(1, n)
     rows = np.repeat(np.repeat(np.arange(m), np.diff(indptr)), lengths)
     flat = rows * n + b.indices[positions]
     return np.bincount(flat, weights=weights, minlength=m * n).reshape(m, n)
