@@ -287,3 +287,59 @@ def test_an_engine_failure_is_a_logged_500_without_the_text(tmp_path, caplog):
         response = broken.post("/analyze", json={"text": "Bel me op 0612345678"})
     assert response.status_code == 500 and "ValueError" in response.json()["error"]
     assert "internal error on POST /analyze" in caplog.text and "0612345678" not in caplog.text
+
+
+def _parcel_engine(database: Path) -> Any:
+    """The shipped model over two look-alike templates, reading its history from a feedback store."""
+    from webcare_nlp.engine import Engine
+    from webcare_nlp.rank.library import Library
+
+    templates = [
+        {"id": "onderweg", "title": "Pakket onderweg", "text": "Hoi {naam}, je pakket is onderweg! ^{initialen}"},
+        {"id": "nazoeken", "title": "Pakket nazoeken", "text": "Hoi {naam}, we zoeken je pakket na. ^{initialen}"},
+    ]
+    return Engine.load(library=Library.from_records(templates=templates), feedback_db=database, agent_initials="IB")
+
+
+PARCEL = {"text": "Waar blijft mijn pakket? Al een week niks gehoord", "always": True}
+
+
+def test_feedback_reaches_later_rankings_without_a_restart(tmp_path):
+    message = PARCEL
+    with make_client(tmp_path, _parcel_engine(tmp_path / "feedback.sqlite3"), feedback_refresh_seconds=0) as client:
+        before = {s["id"]: s["why"] for s in client.post("/suggest", json=message).json()["suggestions"]}
+        assert "similar past message" not in before.get("nazoeken", "")
+        posted = client.post(
+            "/feedback",
+            json={
+                "message_id": "m1",
+                "suggestion_id": "nazoeken",
+                "action": "used",
+                "text": "Waar blijft mijn pakket nou? Al een week wachten",
+                "final_text": "Hoi Sanne, we zoeken je pakket na. ^IB",
+            },
+        )
+        assert posted.status_code == 201  # answered at once; the ranker is rebuilt behind it
+        assert client.app.state.services.refresher.idle.wait(60)
+        after = {s["id"]: s["why"] for s in client.post("/suggest", json=message).json()["suggestions"]}
+        assert "sent for 1 similar past message" in after["nazoeken"] and "used 1x before" in after["nazoeken"]
+        assert client.get("/health").json()["feedback_rebuilds"] == {"done": 1, "failed": 0}
+
+
+def test_feedback_another_process_recorded_reaches_the_server(tmp_path):
+    from webcare_nlp.rank.feedback import FeedbackStore
+
+    database = tmp_path / "feedback.sqlite3"
+    with make_client(tmp_path, _parcel_engine(database), feedback_refresh_seconds=0.2) as client:
+        before = {s["id"]: s["why"] for s in client.post("/suggest", json=PARCEL).json()["suggestions"]}
+        assert "used 1x before" not in before.get("nazoeken", "")
+        # As `webcare feedback` or another server worker would: straight into the shared store.
+        FeedbackStore(database).record(
+            message_id="m9", suggestion_id="nazoeken", action="used", text="Waar blijft mijn pakket nou?"
+        )
+        deadline = time.monotonic() + 60
+        while client.get("/health").json()["feedback_rebuilds"]["done"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert client.app.state.services.refresher.idle.wait(60)
+        after = {s["id"]: s["why"] for s in client.post("/suggest", json=PARCEL).json()["suggestions"]}
+        assert "used 1x before" in after["nazoeken"]

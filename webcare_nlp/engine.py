@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -81,6 +81,8 @@ class Engine:
         self.topic_space = topic_space
         self.adapt = adapt
         self._suggester: Suggester | None = None
+        self._store: Any = None
+        self._feedback_seen = 0
         # Class names and columns are looked up once here, not for every message.
         self._classes = {name: [str(c) for c in models[name].classes_] for name in ("intent", "sentiment")}
         self._reactive_column = list(models["reactive"].classes_).index(True)
@@ -154,24 +156,47 @@ class Engine:
     def suggester(self) -> Suggester:
         """The ranker over the library (built on first use: indexing costs a moment)."""
         if self._suggester is None:
-            if self.rankers is None:
-                raise ModelError("This model has no ranker for suggestions; retrain it with `webcare train`.")
-            library = self.library or Library.load()
-            if self.feedback_db is not None:
-                from webcare_nlp.rank.feedback import FeedbackStore
-
-                library = library.with_history(FeedbackStore(self.feedback_db).history(), source=str(self.feedback_db))
-            rankers = self.rankers
-            if self.adapt and library.own_history >= MIN_OWN_HISTORY:
-                # A team's own history (files or feedback): what its agents sent re-weights the ranker
-                # (cross-validated on that history; the shipped weights stay when they rank it better). The
-                # default history is not re-fitted: the shipped weights were chosen on it by `webcare train`,
-                # so the CLI, the API and `webcare score` rank the default library alike.
-                rankers = adapt_rankers(library, self.history_queries(library), self.rankers)
-            self._suggester = Suggester(
-                library, rankers, initials=self.agent_initials, history_topics=self._history_topics(library)
-            )
+            self._suggester = self._build_suggester()
         return self._suggester
+
+    def refresh_suggester(self) -> None:
+        """Rebuild the ranker over the library and what the feedback store holds now, then swap it in.
+
+        A long-running server calls this (off its request thread) after an agent's feedback, so that later
+        rankings take it in; requests meanwhile keep the suggester they had, and the swap is one assignment.
+        """
+        self._suggester = self._build_suggester()
+
+    def feedback_changed(self) -> bool:
+        """Whether the feedback store holds rows that the suggester in use has not taken in (recorded by this
+        process or another: the server's other workers, `webcare feedback`)."""
+        if self.feedback_db is None or self._suggester is None:
+            return False
+        return self._feedback_store().last_id() != self._feedback_seen
+
+    def _feedback_store(self) -> Any:
+        if self._store is None:
+            from webcare_nlp.rank.feedback import FeedbackStore
+
+            self._store = FeedbackStore(cast(str | Path, self.feedback_db))
+        return self._store
+
+    def _build_suggester(self) -> Suggester:
+        if self.rankers is None:
+            raise ModelError("This model has no ranker for suggestions; retrain it with `webcare train`.")
+        library = self.library or Library.load()
+        if self.feedback_db is not None:
+            store = self._feedback_store()
+            self._feedback_seen = store.last_id()  # read first: a row added meanwhile asks for one more rebuild
+            library = library.with_history(store.history(), source=str(self.feedback_db))
+        rankers = self.rankers
+        if self.adapt and library.own_history >= MIN_OWN_HISTORY:
+            # A team's own history (files or feedback): what its agents sent re-weights the ranker
+            # (cross-validated on that history; the shipped weights stay when they rank it better). The
+            # default history is not re-fitted: the shipped weights were chosen on it by `webcare train`,
+            # so the CLI, the API and `webcare score` rank the default library alike.
+            rankers = adapt_rankers(library, self.history_queries(library), self.rankers)
+        return Suggester(library, rankers, initials=self.agent_initials, history_topics=self._history_topics(library))
 
     def _history_topics(self, library: Library) -> list[str | None] | None:
         """The saved topic model's topic of each past message (None without a topic model), so that a new

@@ -43,7 +43,9 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await services.batcher.run(services.warm_up)
+        services.refresher.watch(settings.feedback_refresh_seconds)
         yield
+        services.refresher.close()
         services.batcher.close()
 
     app = FastAPI(title="webcare-nlp", version=__version__, description=DESCRIPTION, lifespan=lifespan)

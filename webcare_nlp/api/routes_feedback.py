@@ -24,5 +24,8 @@ async def feedback(body: FeedbackIn, services: Annotated[Services, Depends(get_s
     if body.labels is not None:
         fields["labels"] = body.labels.model_dump(exclude_none=True)
     record: dict[str, Any] = await run_in_threadpool(lambda: store.record(**fields))
+    # Every recorded suggestion joins the ranker's history: rebuild it in the background, so that later
+    # rankings take it in (the response does not wait for that).
+    services.refresher.request()
     log.info("feedback action=%s suggestion=%s", body.action, mask_for_log(body.suggestion_id, limit=80))
     return record

@@ -24,6 +24,7 @@ async def health(services: ServicesDep) -> dict[str, Any]:
         "topics": bool(known_topics(services.engine)),
         "token_required": bool(services.settings.api_token),
         "batches": {"count": services.batcher.batches, "messages": services.batcher.items},
+        "feedback_rebuilds": {"done": services.refresher.rebuilds, "failed": services.refresher.failures},
     }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import HTTPException, Request
 
 from webcare_nlp.api.batcher import MicroBatcher
+from webcare_nlp.api.refresh import SuggesterRefresher
 from webcare_nlp.api.settings import Settings
 
 log = logging.getLogger("webcare_nlp.api")
@@ -43,8 +44,12 @@ class Services:
     settings: Settings
     engine: Any
     batcher: MicroBatcher = field(default_factory=MicroBatcher)
+    refresher: SuggesterRefresher = field(init=False)
     _store: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.refresher = SuggesterRefresher(self.engine)
 
     @property
     def can_suggest(self) -> bool:

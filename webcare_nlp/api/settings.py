@@ -50,6 +50,11 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(1_000_000, ge=1_000, description="Larger request bodies get 413.")
     timeout_seconds: float = Field(10.0, gt=0, description="A request that takes longer gets 503.")
     max_batch: int = Field(100, ge=1, le=10_000, description="Most messages one POST /score may hold.")
+    feedback_refresh_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="How often the server looks for feedback other processes recorded (0: only its own).",
+    )
 
     @classmethod
     def from_sources(

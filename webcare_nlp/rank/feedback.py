@@ -130,6 +130,11 @@ class FeedbackStore:
             row["id"] = cursor.lastrowid
         return row
 
+    def last_id(self) -> int:
+        """The id of the newest row (0 when empty): a cheap way to see that feedback came in."""
+        with closing(self._connect()) as connection:
+            return int(connection.execute("SELECT COALESCE(MAX(id), 0) FROM feedback").fetchone()[0])
+
     def rows(self) -> list[dict[str, Any]]:
         with closing(self._connect()) as connection:
             connection.row_factory = sqlite3.Row

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -129,28 +130,34 @@ def _content_words(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-# Within `shared_analysis()`: each text's terms, computed once for all the indexes built meanwhile.
-_MEMO: dict[tuple[str, str], list[str]] | None = None
+# Within `shared_analysis()`: each text's terms, computed once for all the indexes built meanwhile. Per
+# thread: a server rebuilds its index after feedback on another thread while requests are ranked.
+_LOCAL = threading.local()
 
 
 @contextmanager
 def shared_analysis() -> Iterator[None]:
     """Analyse each text once for every index built inside (cross-validation builds one per fold)."""
-    global _MEMO
-    _MEMO = {}
+    _LOCAL.memo = {}
     try:
         yield
     finally:
-        _MEMO = None
+        _LOCAL.memo = None
+
+
+def _memo() -> dict[tuple[str, str], list[str]] | None:
+    memo: dict[tuple[str, str], list[str]] | None = getattr(_LOCAL, "memo", None)
+    return memo
 
 
 def _word_terms(text: str) -> list[str]:
     """Lemmas and lemma bigrams."""
-    if _MEMO is not None:
+    memo = _memo()
+    if memo is not None:
         key = ("word", text)
-        if key not in _MEMO:
-            _MEMO[key] = _word_terms_of(text)
-        return _MEMO[key]
+        if key not in memo:
+            memo[key] = _word_terms_of(text)
+        return memo[key]
     return _word_terms_of(text)
 
 
@@ -170,11 +177,12 @@ def _char_wb() -> Any:
 
 def _char_grams(text: str) -> list[str]:
     """scikit-learn's char_wb 3-5-grams of the cleaned text."""
-    if _MEMO is not None:
+    memo = _memo()
+    if memo is not None:
         key = ("char", text)
-        if key not in _MEMO:
-            _MEMO[key] = _char_wb()(text)
-        return _MEMO[key]
+        if key not in memo:
+            memo[key] = _char_wb()(text)
+        return memo[key]
     return list(_char_wb()(text))
 
 
