@@ -77,3 +77,17 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     assert len(FeedbackStore(path).rows()) == 200
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_an_engine_sees_new_feedback_and_takes_it_in_when_refreshed(tmp_path: Path, tiny_model: Path) -> None:
+    from webcare_nlp.engine import Engine
+    from webcare_nlp.rank.library import Library
+
+    database = tmp_path / "feedback.sqlite3"
+    library = Library.from_records(templates=[{"id": "t1", "text": "Hoi {naam}, we kijken het na. ^{initialen}"}])
+    engine = Engine.load(tiny_model, library=library, feedback_db=database)
+    assert engine.suggester.index.library.history == [] and not engine.feedback_changed()
+    FeedbackStore(database).record(suggestion_id="t1", action="used", text="waar is mijn pakket")
+    assert engine.feedback_changed()  # as `webcare suggest - --each-line` and the server look before a message
+    engine.refresh_suggester()
+    assert [h.used for h in engine.suggester.index.library.history] == [("t1",)] and not engine.feedback_changed()

@@ -131,12 +131,21 @@ def suggest(
         _print_suggestions(result)
 
 
+FEEDBACK_LOOK_SECONDS = 2.0
+
+
 def _answer_each_line(engine: Any, fields: dict[str, Any], *, top_k: int, always: bool, as_json: bool) -> None:
     """Answers every line of standard input as one message; a line that cannot be read is reported, not fatal."""
     engine.suggest("Hoi, waar blijft mijn pakket?", always=True)  # builds the index before the first real line
     if sys.stdin.isatty():
         typer.echo("ready: paste a message and press Enter (Ctrl-D to stop)", err=True)
+    looked = time.monotonic()
     for number, raw in enumerate(sys.stdin.buffer, 1):
+        if time.monotonic() - looked >= FEEDBACK_LOOK_SECONDS:
+            # Feedback recorded meanwhile (`webcare feedback`, the web page) joins the history for later lines.
+            looked = time.monotonic()
+            if engine.feedback_changed():
+                engine.refresh_suggester()
         try:
             line = raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError:
