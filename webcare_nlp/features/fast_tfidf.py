@@ -55,6 +55,10 @@ def char_wb_counts(vectorizer: TfidfVectorizer, texts: Sequence[str], cache: Wor
 
     `cache` keeps each word's row between calls; pass the same dict for the same fitted vectoriser.
     """
+    n_columns = len(vectorizer.vocabulary_)
+    if len(texts) == 1:
+        columns, counts = char_wb_row(vectorizer, texts[0], cache)
+        return sp.csr_matrix((counts, columns, np.array([0, len(columns)])), shape=(1, n_columns))
     splits = [text.split() for text in texts]
     words_in_order = list(chain.from_iterable(splits))
     distinct = list(dict.fromkeys(words_in_order))  # the batch's word matrix has one row per distinct word
@@ -62,10 +66,6 @@ def char_wb_counts(vectorizer: TfidfVectorizer, texts: Sequence[str], cache: Wor
     word_ids = list(map(local.__getitem__, words_in_order))
     indptr = np.cumsum(np.fromiter(chain((0,), map(len, splits)), dtype=np.int64))
     rows = _rows_of(vectorizer, distinct, cache)
-    n_columns = len(vectorizer.vocabulary_)
-    if len(texts) == 1:
-        columns, counts = _summed(rows, word_ids)
-        return sp.csr_matrix((counts, columns, np.array([0, len(columns)])), shape=(1, n_columns))
     words = sp.csr_matrix(
         (
             np.concatenate([counts for _, counts in rows]) if rows else np.zeros(0, np.float32),
@@ -110,10 +110,12 @@ def term_row(vectorizer: TfidfVectorizer, terms: Iterable[str]) -> tuple[np.ndar
     return distinct, counts.astype(np.float32)
 
 
-def tfidf_weight_row(vectorizer: TfidfVectorizer, columns: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """`tfidf_weight` of one row given as sorted columns and float32 counts: the same operations on the same
-    values in the same order (the l2 norm by the very routine `tfidf_weight` calls), so the same floats."""
-    data = np.array(counts, dtype=np.float32)
+def tfidf_weight_row(
+    vectorizer: TfidfVectorizer, columns: np.ndarray, counts: np.ndarray, *, dtype: type = np.float32
+) -> np.ndarray:
+    """`tfidf_weight` of one row given as sorted columns and counts, in `dtype`: the same operations on the
+    same values in the same order (the l2 norm by the very routine `tfidf_weight` calls), so the same floats."""
+    data: np.ndarray = np.array(counts, dtype=dtype)
     if vectorizer.sublinear_tf:
         np.log(data, data)
         data += 1.0

@@ -16,7 +16,6 @@ from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
-from webcare_nlp.features.fast_tfidf import WordRows, char_wb_counts, char_wb_row
+from webcare_nlp.features.fast_tfidf import WordRows, char_wb_counts, char_wb_row, tfidf_weight_row
 from webcare_nlp.rank.library import PLACEHOLDER, Article, Library, Template
 from webcare_nlp.rank.products import BLOCK, dense_product, dense_product_on, row_slices
 from webcare_nlp.text.normalize import fold_diacritics
@@ -233,11 +232,10 @@ class FastTfidf:
         """The character branch of `transform` for one text (a live request) on plain arrays: the batch's
         arithmetic on the same values in the same order, without its scipy matrices' checks."""
         columns, counts = char_wb_row(self.vectorizer, text, self._word_rows)
-        data = (1.0 + np.log(counts.astype(np.float64))) * self.idf[columns]
-        indptr = np.array([0, len(columns)], dtype=columns.dtype)
-        # The routine the batch path calls, on the three arrays it reads (see `tfidf_weight_row`).
-        inplace_csr_row_normalize_l2(SimpleNamespace(data=data, shape=(1, self.size), indices=columns, indptr=indptr))
-        return sparse.csr_matrix((data, columns, indptr), shape=(1, self.size))
+        data = tfidf_weight_row(self.vectorizer, columns, counts, dtype=np.float64)
+        return sparse.csr_matrix(
+            (data, columns, np.array([0, len(columns)], dtype=columns.dtype)), shape=(1, self.size)
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         # The per-word rows are rebuilt where the index is used, never pickled with it (Dask, workers).
