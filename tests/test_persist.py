@@ -17,7 +17,7 @@ def test_a_tiny_model_loads_and_analyses(tiny_model):
     engine = Engine.load(tiny_model)
     assert engine.analyze("Waar is mijn koffer?")["intent"] in engine.models["intent"].classes_
     manifest = json.loads((tiny_model / "manifest.json").read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
     assert {"scikit-learn", "spacy", "webcare_nlp"} <= set(manifest["versions"])
     assert set(manifest["files"]) >= {"intent.joblib", "MODEL_CARD.md", "confusion_intent.png"}
 
@@ -49,3 +49,36 @@ def test_missing_or_unlisted_files_are_refused(tiny_model, tmp_path):
         Engine.load(model)
     with pytest.raises(ModelError, match=r"manifest\.json is missing"):
         Engine.load(tmp_path)
+
+
+def test_packed_vocabularies_load_as_the_dicts_they_were(tiny_model, tmp_path, monkeypatch):
+    import pickle
+
+    import joblib
+
+    from webcare_nlp.features import packing
+    from webcare_nlp.persist import sha256_of
+
+    vectorizer = Engine.load(tiny_model).vectorizer
+    state = vectorizer.__getstate__()
+    assert isinstance(state["char_vectorizer_"].vocabulary_, packing.PackedVocabulary)
+    assert isinstance(vectorizer.char_vectorizer_.vocabulary_, dict)  # the one in memory is left alone
+    again = pickle.loads(pickle.dumps(vectorizer))
+    assert again.char_vectorizer_.vocabulary_ == vectorizer.char_vectorizer_.vocabulary_
+    assert again.word_vectorizer_.vocabulary_ == vectorizer.word_vectorizer_.vocabulary_
+    odd = packing.PacksVocabularies.__getstate__  # a term with the separator stays a plain dict
+    vectorizer.word_vectorizer_.vocabulary_["a\x00b"] = len(vectorizer.word_vectorizer_.vocabulary_)
+    assert isinstance(odd(vectorizer)["word_vectorizer_"].vocabulary_, dict)
+    del vectorizer.word_vectorizer_.vocabulary_["a\x00b"]
+
+    # A format-1 artefact (plain dicts) loads as before and labels alike.
+    model = copy(tiny_model, tmp_path)
+    monkeypatch.setattr(packing, "_packable", lambda vocabulary: False)
+    joblib.dump(vectorizer, model / "vectorizer.joblib")
+    monkeypatch.undo()
+    manifest = json.loads((model / "manifest.json").read_text())
+    manifest["format_version"] = 1
+    manifest["files"]["vectorizer.joblib"] = sha256_of(model / "vectorizer.joblib")
+    (model / "manifest.json").write_text(json.dumps(manifest))
+    text = "Waar blijft mijn koffer?? Al twee dagen niks gehoord @SkyHop"
+    assert Engine.load(model).analyze(text) == Engine.load(tiny_model).analyze(text)

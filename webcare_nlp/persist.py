@@ -19,8 +19,9 @@ import joblib
 from webcare_nlp import __version__
 from webcare_nlp.errors import ModelError
 
-FORMAT_VERSION = 1
-SUPPORTED_FORMATS = (1,)
+# 2: the TF-IDF vocabularies are stored packed (`features.packing`); format 1 (plain dicts) still loads.
+FORMAT_VERSION = 2
+SUPPORTED_FORMATS = (1, 2)
 MANIFEST = "manifest.json"
 
 

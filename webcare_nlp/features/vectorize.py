@@ -23,6 +23,7 @@ from webcare_nlp.features.fast_tfidf import (
     tfidf_weight,
     tfidf_weight_row,
 )
+from webcare_nlp.features.packing import PacksVocabularies
 from webcare_nlp.schema import CHANNELS, PLATFORMS
 from webcare_nlp.text.pipeline import ProcessedText
 
@@ -75,7 +76,7 @@ def _identity(items: list[str]) -> list[str]:
     return items
 
 
-class MessageVectorizer(TransformerMixin, BaseEstimator):
+class MessageVectorizer(PacksVocabularies, TransformerMixin, BaseEstimator):
     """Vectorises Observations for the classifiers, the ranker and the topic model.
 
     Args:

@@ -11,6 +11,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
+from webcare_nlp.features.packing import PacksVocabularies
 from webcare_nlp.text.normalize import fold_diacritics
 from webcare_nlp.text.pipeline import ProcessedText
 
@@ -55,7 +56,7 @@ def _identity(items: list[str]) -> list[str]:
     return items
 
 
-class TopicVectorizer(TransformerMixin, BaseEstimator):
+class TopicVectorizer(PacksVocabularies, TransformerMixin, BaseEstimator):
     """Turns processed texts into sparse, L2-normalised TF-IDF rows whose dot product is cosine similarity.
 
     Content lemmas plus their character n-grams: the n-grams catch typos, inflections and compounds
