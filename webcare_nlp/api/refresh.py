@@ -50,6 +50,8 @@ class SuggesterRefresher:
 
     def _watch(self, interval: float) -> None:
         while not self._stop.wait(interval):
+            if self._running:
+                continue  # the rebuild under way may already hold the new rows; look again next time
             try:
                 if self.engine.feedback_changed():
                     self.request()
