@@ -309,3 +309,16 @@ def test_a_resumed_summary_keeps_its_kept_field_counts():
     summary.add(lines=2, scored=2, rejected=0, counts={KEPT_FIELDS: Counter({"author": 1})})
     again = ScoreSummary.from_dict(summary.as_dict())
     assert again.absent_fields(("author", "autor")) == ["autor"]
+
+
+def test_the_process_that_reads_and_writes_does_not_import_the_models():
+    # With worker processes the parent only reads and writes; importing scikit-learn and spaCy there
+    # would delay the first worker by their import time.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, webcare_nlp.batch; print(sorted({'sklearn', 'spacy', 'webcare_nlp.engine'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

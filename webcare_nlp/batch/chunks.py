@@ -12,16 +12,18 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from threadpoolctl import threadpool_limits
 
 from webcare_nlp import schema
 from webcare_nlp.batch.formats import add_fields, table_row
 from webcare_nlp.batch.summary import KEPT_FIELDS, count_labels
-from webcare_nlp.engine import Engine
 from webcare_nlp.errors import InputError
 from webcare_nlp.records import Reject, parse_jsonl_line
+
+if TYPE_CHECKING:  # the engine (scikit-learn, spaCy) is imported where chunks are scored, not where they are read
+    from webcare_nlp.engine import Engine
 
 # One input line: (line number, raw line, parsed record). A JSONL line comes as raw bytes and is parsed
 # where it is scored; a CSV or Parquet row comes parsed (a dict, or a Reject when it could not be read).
@@ -76,6 +78,8 @@ def cached_engine(settings: ScoreSettings) -> Engine:
 
 
 def build_engine(settings: ScoreSettings) -> Engine:
+    from webcare_nlp.engine import Engine
+
     library = None
     if settings.suggest and (settings.templates or settings.articles or settings.history):
         from webcare_nlp.rank.library import Library

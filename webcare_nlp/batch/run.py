@@ -19,7 +19,7 @@ from dataclasses import asdict
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from webcare_nlp.batch.chunks import (
     ChunkResult,
@@ -35,8 +35,10 @@ from webcare_nlp.batch.formats import STDIO, detect_format
 from webcare_nlp.batch.readers import Chunks, Position, input_size, parquet_files, read_chunks
 from webcare_nlp.batch.summary import ScoreSummary
 from webcare_nlp.batch.writers import RejectsWriter, open_writer, part_path
-from webcare_nlp.engine import Engine
 from webcare_nlp.errors import InputError, WebcareError
+
+if TYPE_CHECKING:
+    from webcare_nlp.engine import Engine
 
 STATE_VERSION = 1
 Progress = Callable[[Position, ScoreSummary], None]
@@ -132,10 +134,12 @@ def ordered(submit: Callable[[list[Item]], Any], chunks: Chunks, depth: int) -> 
 def _process_pool(workers: int, settings: ScoreSettings) -> ProcessPoolExecutor:
     # Not fork: the parent may run threads (progress bar), which fork does not copy safely. A fork server
     # imports spaCy and scikit-learn once and forks the workers from there; spawn would import them per worker.
+    # The parent itself only reads and writes, and does not import them at all: that would add its 2 s to
+    # the fork server's before the first worker starts.
     context: BaseContext
     if "forkserver" in get_all_start_methods():
         context = get_context("forkserver")
-        context.set_forkserver_preload(["webcare_nlp.batch.chunks"])
+        context.set_forkserver_preload(["webcare_nlp.engine", "webcare_nlp.batch.chunks"])
     else:  # pragma: no cover - Windows
         context = get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker, initargs=(settings,))
