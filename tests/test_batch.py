@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from webcare_nlp.batch import ScoreSettings, score_file
 from webcare_nlp.cli import app
+from webcare_nlp.errors import WebcareError
 
 runner = CliRunner()
 
@@ -322,3 +323,17 @@ def test_the_process_that_reads_and_writes_does_not_import_the_models():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_bad_model_or_library_is_named_before_or_by_the_workers(tmp_path, bad_file):
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(WebcareError, match="No model folder"):
+        score_file(str(bad_file), str(out), settings=ScoreSettings(model=str(tmp_path / "nowhere")), workers=2)
+    with pytest.raises(WebcareError, match="no such file"):
+        score_file(str(bad_file), str(out), settings=ScoreSettings(templates=str(tmp_path / "none.yaml")), workers=2)
+    # A library that exists but cannot be used is found while the workers load it: its reason, not a dead pool.
+    twice = tmp_path / "twice.jsonl"
+    twice.write_text('{"id": "a", "text": "Hoi"}\n{"id": "a", "text": "Dag"}\n', encoding="utf-8")
+    with pytest.raises(WebcareError, match="duplicate template id 'a'"):
+        score_file(str(bad_file), str(out), settings=ScoreSettings(templates=str(twice)), workers=2)
+    assert not out.exists()

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from threadpoolctl import threadpool_limits
@@ -19,7 +20,7 @@ from threadpoolctl import threadpool_limits
 from webcare_nlp import schema
 from webcare_nlp.batch.formats import add_fields, table_row
 from webcare_nlp.batch.summary import KEPT_FIELDS, count_labels
-from webcare_nlp.errors import InputError
+from webcare_nlp.errors import InputError, WebcareError
 from webcare_nlp.records import Reject, parse_jsonl_line
 
 if TYPE_CHECKING:  # the engine (scikit-learn, spaCy) is imported where chunks are scored, not where they are read
@@ -75,6 +76,20 @@ def cached_engine(settings: ScoreSettings) -> Engine:
             engine.analyze_many([{"id": "1", "text": "Waar blijft mijn pakket?"}, {"id": "2", "text": "Where is it?"}])
             _ENGINES[key] = engine
         return _ENGINES[key]
+
+
+def check_settings(settings: ScoreSettings) -> None:
+    """Refuse a missing model folder or library file before any process starts loading them."""
+    from webcare_nlp.persist import resolve_model_dir
+
+    resolve_model_dir(settings.model)
+    for kind, path in (
+        ("templates", settings.templates),
+        ("articles", settings.articles),
+        ("history", settings.history),
+    ):
+        if path and not Path(path).exists():
+            raise InputError(f"{path}: no such file or folder (the {kind}).")
 
 
 def build_engine(settings: ScoreSettings) -> Engine:
@@ -179,17 +194,26 @@ def scoring_here() -> Iterator[None]:
 
 # -- worker processes ---------------------------------------------------------------------------------
 _WORKER_SETTINGS: ScoreSettings | None = None
+_WORKER_ERROR: WebcareError | None = None
 
 
 def init_worker(settings: ScoreSettings) -> None:
     """Pool initializer: load the engine once in this worker process."""
-    global _WORKER_SETTINGS
+    global _WORKER_SETTINGS, _WORKER_ERROR
     _WORKER_SETTINGS = settings
-    cached_engine(settings)
+    try:
+        cached_engine(settings)
+    except WebcareError as exc:
+        # A bad model or library: an initializer that raises only breaks the pool, and the parent would see a
+        # dead worker instead of the reason. Each task raises it instead, and the parent reports it.
+        _WORKER_ERROR = exc
+        return
     settle_worker()
 
 
 def score_in_worker(items: list[Item]) -> ChunkResult:
+    if _WORKER_ERROR is not None:
+        raise _WORKER_ERROR
     assert _WORKER_SETTINGS is not None, "init_worker did not run in this process"
     return score_items(cached_engine(_WORKER_SETTINGS), items, _WORKER_SETTINGS)
 

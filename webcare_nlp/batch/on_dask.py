@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from typing import Any
 
 from webcare_nlp.batch.chunks import Item, ScoreSettings, cached_engine, score_items, score_on_dask, settle_worker
-from webcare_nlp.errors import InputError
+from webcare_nlp.errors import InputError, WebcareError
 
 REJECT_COLUMN = "reject_reason"
 
@@ -36,7 +36,9 @@ class EnginePlugin:
         self.name = f"webcare-engine-{digest}"
 
     def setup(self, worker: Any) -> None:
-        cached_engine(self.settings)
+        # A bad model or library: the first task raises the same error, which reaches the client.
+        with suppress(WebcareError):
+            cached_engine(self.settings)
 
     def teardown(self, worker: Any) -> None:
         pass

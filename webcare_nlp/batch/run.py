@@ -26,6 +26,7 @@ from webcare_nlp.batch.chunks import (
     Item,
     ScoreSettings,
     cached_engine,
+    check_settings,
     init_worker,
     score_in_worker,
     scoring_here,
@@ -181,6 +182,8 @@ def score_file(
     settings = settings or ScoreSettings()
     settings = ScoreSettings(**{**asdict(settings), "table": out_fmt != "jsonl"})
     check_paths(source, output, overwrite=overwrite, resume=resume)
+    if engine is None:
+        check_settings(settings)
     state = _load_state(output, source, settings, out_fmt) if resume and state_path(output).exists() else None
 
     summary = ScoreSummary.from_dict(state["summary"]) if state else ScoreSummary()
