@@ -59,7 +59,7 @@ def test_evaluate_cli_html_and_folder_reports(tmp_path, tiny_model):
     assert result.exit_code == 0 and (folder / "report.md").is_file()
     assert json.loads((folder / "metrics.json").read_text())["n"] == 30
     nowhere = runner.invoke(app, ["evaluate", str(data), "--report", str(tmp_path / "no" / "r.html")])
-    assert nowhere.exit_code == 2 and "error:" in nowhere.output
+    assert nowhere.exit_code == 2 and "does not exist" in nowhere.output
 
 
 @pytest.mark.skipif(not DEVSET.is_dir(), reason="the dev set lives in ../shared/data/ (evaluation only)")

@@ -97,6 +97,21 @@ def test_missing_file_is_a_clear_error(tmp_path):
     assert result.exit_code == 2 and "error:" in result.output
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--report", "nowhere/r.html"], "does not exist"),
+        (["--summary", "nowhere/s.json"], "does not exist"),
+        (["--report", "."], "is a folder"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_refused_before_clustering(archive, tmp_path, extra, message):
+    extra = [str(tmp_path / value) if value.startswith(("nowhere", ".")) else value for value in extra]
+    result = runner.invoke(app, ["topics", str(archive), "--output", str(tmp_path / "t.jsonl"), *extra])
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "t.jsonl").exists()
+
+
 def test_saved_topic_model_is_used_by_analyze_and_keeps_ids(archive, tmp_path, tiny_model):
     model_dir = tmp_path / "model"
     shutil.copytree(tiny_model, model_dir)

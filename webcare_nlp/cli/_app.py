@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -23,6 +24,14 @@ ModelOption = Annotated[
 def fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=2)
+
+
+def check_output_file(path: Path) -> None:
+    """Refuse an output file that cannot be written, before the work that would fill it."""
+    if not path.parent.is_dir():
+        fail(f"The output folder {path.parent} does not exist; create it first.")
+    if path.is_dir():
+        fail(f"{path} is a folder; give a file name.")
 
 
 def load_engine(model: str | None) -> Any:

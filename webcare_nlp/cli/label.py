@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from webcare_nlp.cli._app import ModelOption, app, fail, load_engine, read_text
+from webcare_nlp.cli._app import ModelOption, app, check_output_file, fail, load_engine, read_text
 from webcare_nlp.errors import WebcareError
 
 
@@ -128,6 +128,8 @@ def evaluate(
     from webcare_nlp import evaluation
     from webcare_nlp.records import read_jsonl_records
 
+    if report and report.suffix.lower() in (".html", ".htm"):
+        check_output_file(report)
     try:
         records = read_jsonl_records(file)
         engine = load_engine(model)

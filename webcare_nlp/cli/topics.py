@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from webcare_nlp.cli._app import ModelOption, app, fail, load_engine
+from webcare_nlp.cli._app import ModelOption, app, check_output_file, fail, load_engine
 from webcare_nlp.errors import InputError, WebcareError
 
 
@@ -113,7 +113,10 @@ def topics(
     if bucket not in ("day", "hour", "auto"):
         fail(f"--bucket must be day, hour or auto, not {bucket!r}.")
     for path in (output, summary, report):
-        if path is not None and path.exists() and not overwrite:
+        if path is None:
+            continue
+        check_output_file(path)  # now, not after the clustering
+        if path.exists() and not overwrite:
             fail(f"{path} exists; pass --overwrite to replace it.")
     try:
         cluster_model = make_cluster_model(clusterer, min_size=min_size, n_topics=n_topics)
