@@ -76,6 +76,22 @@ def test_a_bad_setting_in_a_config_file_is_refused_by_name(tmp_path, settings, m
         TrainingConfig.from_file(config)
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[trian]\nseed = 3\n", "\\['trian'\\] outside its \\[train\\] table"),
+        ("seed = 3\n", "\\['seed'\\] outside its \\[train\\] table"),
+        ("train = 3\n", "train must be a table"),
+        ('{"train": {"seed": 3}}', "TOML with a \\[train\\] table"),
+    ],
+)
+def test_a_config_file_whose_settings_would_be_ignored_is_refused(tmp_path, content, message):
+    config = tmp_path / "train.toml"
+    config.write_text(content)
+    with pytest.raises(InputError, match=message):
+        TrainingConfig.from_file(config)
+
+
 def test_good_settings_in_a_config_file_are_read(tmp_path):
     config = tmp_path / "train.toml"
     config.write_text('[train]\nseed = 3\nword_weight = 2\nfamilies = ["logreg", "sgd", "soft_vote"]\n')

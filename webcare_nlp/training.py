@@ -73,9 +73,16 @@ class TrainingConfig:
         values: dict[str, Any] = {}
         if path is not None:
             try:
-                values = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("train", {})
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise InputError(f"Cannot read the config {path}: {exc}") from exc
+                document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                raise InputError(f"Cannot read the config {path} (TOML with a [train] table): {exc}") from exc
+            # Settings outside [train] would be ignored without a word, and the run take the defaults.
+            outside = sorted(set(document) - {"train"})
+            if outside:
+                raise InputError(f"The config {path} has {outside} outside its [train] table; put them under [train].")
+            if not isinstance(document.get("train", {}), dict):
+                raise InputError(f"In the config {path}, train must be a table: [train] and the settings below it.")
+            values = document.get("train", {})
         values.update({k: v for k, v in overrides.items() if v is not None})
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
