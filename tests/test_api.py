@@ -119,6 +119,13 @@ def test_score_is_bounded(tmp_path):
     assert response.json()["detail"][0]["field"] == "messages"
 
 
+@pytest.mark.parametrize("raw", [b"\xff\xfe\x00", b'{"text": "caf\xe9"}'])
+def test_a_body_that_is_not_utf8_is_400_saying_so(client, raw):
+    response = client.post("/analyze", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert "UTF-8" in response.json()["error"]
+
+
 def test_body_over_the_limit_is_413(tmp_path):
     with make_client(tmp_path, FakeEngine(), max_body_bytes=1_000) as small:
         declared = small.post("/analyze", json={"text": "x" * 2_000})
@@ -126,7 +133,7 @@ def test_body_over_the_limit_is_413(tmp_path):
             "/analyze", content=iter([b'{"text": "', b"x" * 2_000, b'"}']), headers={"content-type": "application/json"}
         )
         fine = small.post("/analyze", json={"text": "x" * 100})
-    assert declared.status_code == 413 and "1,000 bytes" in declared.json()["detail"]
+    assert declared.status_code == 413 and "1,000 bytes" in declared.json()["error"]
     assert streamed.status_code == 413
     assert fine.status_code == 200
 

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from webcare_nlp import __version__
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     app.dependency_overrides[get_settings] = given_settings
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(WebcareError, _webcare_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _internal_error)
 
     app.include_router(routes_meta.public)
@@ -100,6 +102,20 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     ]
     summary = "; ".join(f"{d['field']}: {d['msg']}" for d in detail)
     return JSONResponse({"error": summary, "detail": detail}, status_code=422)
+
+
+# FastAPI's words for a body it could not decode (not UTF-8, say), which name neither cause nor remedy.
+_UNPARSED_BODY = "There was an error parsing the body"
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    """Every error answer carries `error`, as the 422s do; `detail` stays what it was."""
+    if not isinstance(exc, StarletteHTTPException):
+        return await _internal_error(_, exc)
+    detail = exc.detail
+    if exc.status_code == 400 and detail == _UNPARSED_BODY:
+        detail = "The request body could not be read: send JSON encoded as UTF-8 (Content-Type: application/json)."
+    return JSONResponse({"error": str(detail), "detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def _webcare_error(_: Request, exc: Exception) -> JSONResponse:
