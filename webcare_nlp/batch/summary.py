@@ -78,7 +78,7 @@ class ScoreSummary:
             f"scored {self.scored:,} of {self.lines:,} lines, rejected {self.rejected:,}"
             + (f", {self.blank:,} blank lines skipped" if self.blank else "")
             + (f" (resumed at line {self.resumed_at:,})" if self.resumed_at else ""),
-            f"{self.rate:,.0f} messages/s over {self.seconds:.1f} s",
+            f"{self.rate:,.{0 if self.rate >= 10 else 1}f} messages/s over {self.seconds:.1f} s",
         ]
         for key in COUNTED:
             counter = self.counts.get(key, Counter())
