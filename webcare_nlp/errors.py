@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class WebcareError(Exception):
     """Base class for errors that carry an actionable message for the user."""
@@ -34,3 +36,11 @@ def binary_text() -> InputError:
     return InputError(
         "The message text holds binary data (NUL or control bytes): give the text as UTF-8, not a binary file."
     )
+
+
+def check_output_file(path: Path) -> None:
+    """Refuse an output file that cannot be written, before the work that would fill it."""
+    if not path.parent.is_dir():
+        raise InputError(f"The output folder {path.parent} does not exist; create it first.")
+    if path.is_dir():
+        raise InputError(f"The output {path} is a folder; give a file name.")

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from webcare_nlp.dataset import near_duplicate_pairs
 from webcare_nlp.engine import Engine
-from webcare_nlp.errors import InputError
+from webcare_nlp.errors import InputError, check_output_file
 from webcare_nlp.records import Reject, iter_jsonl
 
 # Intent and sentiment that contradict each other: one of the two labels is probably wrong.
@@ -170,8 +170,7 @@ def review_file(
         raise InputError(f"No such input file: {source}.")
     if output.exists() and not overwrite:
         raise InputError(f"{output} exists; pass --overwrite to replace it.")
-    if not output.parent.is_dir():
-        raise InputError(f"The output folder {output.parent} does not exist.")
+    check_output_file(output)
     rejects_path = output.with_name(output.name + ".rejects.jsonl")
     with source.open("rb") as stream, rejects_path.open("w", encoding="utf-8") as rejects:
         picked, summary = pick_for_review(engines, iter_jsonl(stream), n=n, rejects=rejects)

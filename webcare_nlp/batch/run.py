@@ -36,7 +36,7 @@ from webcare_nlp.batch.formats import STDIO, detect_format
 from webcare_nlp.batch.readers import Chunks, Position, input_size, parquet_files, read_chunks
 from webcare_nlp.batch.summary import ScoreSummary
 from webcare_nlp.batch.writers import RejectsWriter, open_writer, part_path
-from webcare_nlp.errors import InputError, WebcareError
+from webcare_nlp.errors import InputError, WebcareError, check_output_file
 
 if TYPE_CHECKING:
     from webcare_nlp.engine import Engine
@@ -95,10 +95,7 @@ def check_paths(source: str, output: str, *, overwrite: bool, resume: bool) -> N
             raise InputError("--resume needs an output file; standard output cannot be resumed.")
         return
     path = Path(output)
-    if not path.parent.exists():
-        raise InputError(f"The output folder {path.parent} does not exist; create it first.")
-    if path.is_dir():
-        raise InputError(f"The output {path} is a folder; give a file name.")
+    check_output_file(path)
     if source != STDIO and Path(source).resolve() == path.resolve():
         raise InputError("The output is the input file; write to another file.")
     unfinished = state_path(output).exists()

@@ -28,10 +28,12 @@ def fail(message: str) -> NoReturn:
 
 def check_output_file(path: Path) -> None:
     """Refuse an output file that cannot be written, before the work that would fill it."""
-    if not path.parent.is_dir():
-        fail(f"The output folder {path.parent} does not exist; create it first.")
-    if path.is_dir():
-        fail(f"{path} is a folder; give a file name.")
+    from webcare_nlp import errors
+
+    try:
+        errors.check_output_file(path)
+    except errors.InputError as exc:
+        fail(str(exc))
 
 
 def load_engine(model: str | None) -> Any:
