@@ -179,7 +179,7 @@ def score_file(
     settings = settings or ScoreSettings()
     settings = ScoreSettings(**{**asdict(settings), "table": out_fmt != "jsonl"})
     check_paths(source, output, overwrite=overwrite, resume=resume)
-    if engine is None:
+    if engine is None and not scheduler:  # a remote cluster's workers may see other files than this machine
         check_settings(settings)
     state = _load_state(output, source, settings, out_fmt) if resume and state_path(output).exists() else None
 
