@@ -79,7 +79,7 @@ def run_score(source: Path, output: Path, *args: str) -> tuple[float, float, dic
     summary = json.loads([line for line in stderr.splitlines() if line.startswith("{")][-1])
     with output.open(encoding="utf-8") as handle:
         head = [json.loads(line) for _, line in zip(range(2000), handle, strict=False)]
-    summary["with_suggestions"] = sum(bool(r["suggestions"]) for r in head) / max(1, len(head))
+    summary["with_suggestions"] = sum(bool(r.get("suggestions")) for r in head) / max(1, len(head))
     return seconds, peak / 2**20, summary
 
 
@@ -148,6 +148,10 @@ def main() -> None:
                 )
             )
         runs = [("webcare score, 1 worker", ["--workers", "1"]), ("webcare score, 2 workers", ["--workers", "2"])]
+        # The peer's work alone: the three labels, no suggestions (still reading and writing JSON, with start-up).
+        runs.append(
+            ("webcare score --top-k 0 (labels only, as the peer), 2 workers", ["--workers", "2", "--top-k", "0"])
+        )
         if not args.no_dask:
             runs.append(("webcare score --engine dask, LocalCluster 2 workers", ["--engine", "dask", "--workers", "2"]))
         local_seconds, suggested = None, 0.0
@@ -155,9 +159,8 @@ def main() -> None:
             seconds, peak, summary = run_score(archive, work / "out.jsonl", *extra, *chunk)
             assert summary["lines"] == args.n == summary["scored"] + summary["rejected"]
             rows.append((label, args.n / seconds, peak, summary["messages_per_second"]))
-            suggested = summary["with_suggestions"]
-            if "2 workers" in label and "dask" not in label:
-                local_seconds = seconds
+            if label == "webcare score, 2 workers":
+                local_seconds, suggested = seconds, summary["with_suggestions"]
             if "dask" in label and local_seconds:
                 rows.append(
                     ("  Dask overhead against local 2 workers (wall time)", seconds / local_seconds, None, None)
