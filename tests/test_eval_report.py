@@ -62,6 +62,24 @@ def test_evaluate_cli_html_and_folder_reports(tmp_path, tiny_model):
     assert nowhere.exit_code == 2 and "does not exist" in nowhere.output
 
 
+def test_evaluate_reads_a_labelled_csv_as_train_does(tmp_path, tiny_model):
+    import csv
+
+    records = tiny_records()
+    data, labelled = tmp_path / "labelled.jsonl", tmp_path / "labelled.csv"
+    write_jsonl(data, records)
+    with labelled.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+    from_jsonl = runner.invoke(app, ["evaluate", str(data), "--json", "--model", str(tiny_model)])
+    from_csv = runner.invoke(app, ["evaluate", str(labelled), "--json", "--model", str(tiny_model)])
+    assert from_csv.exit_code == 0, from_csv.output
+    jsonl_metrics, csv_metrics = json.loads(from_jsonl.output), json.loads(from_csv.output)
+    assert csv_metrics.pop("source").endswith(".csv") and jsonl_metrics.pop("source").endswith(".jsonl")
+    assert csv_metrics == jsonl_metrics
+
+
 @pytest.mark.skipif(not DEVSET.is_dir(), reason="the dev set lives in ../shared/data/ (evaluation only)")
 def test_report_on_the_dev_set(engine):
     from webcare_nlp.records import read_jsonl_records

@@ -107,7 +107,7 @@ def train(
 
 @app.command()
 def evaluate(
-    file: Annotated[Path, typer.Argument(help="A labelled .jsonl file (fields of labels.md).")],
+    file: Annotated[Path, typer.Argument(help="A labelled .jsonl or .csv file (fields of labels.md).")],
     report: Annotated[
         Path | None,
         typer.Option(help="report.html: one self-contained page; any other path: a folder with report.md and plots."),
@@ -126,12 +126,14 @@ def evaluate(
         webcare evaluate ../shared/data/devset/messages.jsonl --report devset.html
     """
     from webcare_nlp import evaluation
+    from webcare_nlp.dataset import read_labelled_csv
     from webcare_nlp.records import read_jsonl_records
 
     if report and report.suffix.lower() in (".html", ".htm"):
         check_output_file(report)
     try:
-        records = read_jsonl_records(file)
+        # The same two formats as `webcare train --data`.
+        records = read_labelled_csv(file) if file.suffix.lower() == ".csv" else read_jsonl_records(file)
         engine = load_engine(model)
         if templates or articles:
             from webcare_nlp.rank.library import Library
