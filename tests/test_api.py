@@ -179,6 +179,13 @@ def test_health_version_and_topics(client):
         assert "no topic model" in topics["note"]
 
 
+def test_health_names_the_servers_signature_for_the_page(tmp_path):
+    with make_client(tmp_path, FakeEngine(), agent_initials="^JV") as signed:
+        assert signed.get("/health").json()["agent_initials"] == "JV"
+    with make_client(tmp_path, FakeEngine()) as unsigned:
+        assert unsigned.get("/health").json()["agent_initials"] == ""
+
+
 def test_topics_lists_the_engines_topics(tmp_path):
     known = [{"id": "t07", "label": "bagage kwijt"}]
     with make_client(tmp_path, FakeEngine(topics=known)) as with_topics:

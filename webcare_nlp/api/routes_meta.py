@@ -23,6 +23,8 @@ async def health(services: ServicesDep) -> dict[str, Any]:
         "suggestions": services.can_suggest,
         "topics": bool(known_topics(services.engine)),
         "token_required": bool(services.settings.api_token),
+        # The signature the server adds when the page gives none (it is on every reply sent anyway).
+        "agent_initials": services.settings.agent_initials.lstrip("^"),
         "batches": {"count": services.batcher.batches, "messages": services.batcher.items},
         "feedback_rebuilds": {"done": services.refresher.rebuilds, "failed": services.refresher.failures},
     }

@@ -59,6 +59,8 @@ async function checkHealth() {
     const health = await api("/health");
     state.canSuggest = health.suggestions;
     $("token-box").hidden = !health.token_required;
+    // An empty field signs with the server's initials: show them rather than an example.
+    $("agent-initials").placeholder = health.agent_initials ? `^${health.agent_initials}` : "^IB";
     $("status").textContent = `model ${health.model || "?"}`;
     $("status").className = "status ok";
   } catch (error) {
