@@ -79,3 +79,21 @@ def test_review_cli(tmp_path, tiny_model):
     assert again.exit_code == 2 and "--overwrite" in again.output
     missing = runner.invoke(app, ["review", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "o.jsonl")])
     assert missing.exit_code == 2 and "error:" in missing.output
+
+
+def test_review_reads_a_csv_archive_as_score_does(tmp_path, tiny_model):
+    as_jsonl, as_csv = tmp_path / "archive.jsonl", tmp_path / "archive.csv"
+    as_jsonl.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(ARCHIVE)))
+    rows = "".join(f'{i},"{t}"\n' for i, t in enumerate(ARCHIVE))
+    as_csv.write_text("id,text\n" + rows + "99,\n", encoding="utf-8")  # the last row has no text
+    picked = {}
+    for source in (as_jsonl, as_csv):
+        output = tmp_path / f"{source.suffix[1:]}.jsonl"
+        result = runner.invoke(app, ["review", str(source), "-o", str(output), "--n", "3", "--model", str(tiny_model)])
+        assert result.exit_code == 0, result.output
+        picked[source.suffix] = [
+            (p["id"], p["review"]["score"]) for p in map(json.loads, output.read_text().splitlines())
+        ]
+    assert picked[".csv"] == picked[".jsonl"]
+    rejects = (tmp_path / "csv.jsonl.rejects.jsonl").read_text().splitlines()
+    assert [json.loads(r)["line"] for r in rejects] == [len(ARCHIVE) + 2]

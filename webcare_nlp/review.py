@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 import json
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -162,18 +163,30 @@ def review_record(candidate: Candidate, rank: int) -> dict[str, Any]:
 
 
 def review_file(
-    engines: Sequence[Engine], source: Path, output: Path, *, n: int = 200, overwrite: bool = False
+    engines: Sequence[Engine],
+    source: Path,
+    output: Path,
+    *,
+    n: int = 200,
+    overwrite: bool = False,
+    lines: Iterable[tuple[int, dict[str, Any] | Reject]] | None = None,
 ) -> ReviewSummary:
-    """Read an archive (.jsonl), write the `n` messages to label next to `output`, rejects beside it."""
+    """Read an archive, write the `n` messages to label next to `output`, rejects beside it.
+
+    `source` is read as JSON Lines unless its `lines` are given (the CLI reads CSV and Parquet that way).
+    """
     source, output = Path(source), Path(output)
-    if not source.is_file():
+    if lines is None and not source.is_file():
         raise InputError(f"No such input file: {source}.")
     if output.exists() and not overwrite:
         raise InputError(f"{output} exists; pass --overwrite to replace it.")
     check_output_file(output)
     rejects_path = output.with_name(output.name + ".rejects.jsonl")
-    with source.open("rb") as stream, rejects_path.open("w", encoding="utf-8") as rejects:
-        picked, summary = pick_for_review(engines, iter_jsonl(stream), n=n, rejects=rejects)
+    with ExitStack() as stack:
+        rejects = stack.enter_context(rejects_path.open("w", encoding="utf-8"))
+        if lines is None:
+            lines = iter_jsonl(stack.enter_context(source.open("rb")))
+        picked, summary = pick_for_review(engines, lines, n=n, rejects=rejects)
     if not summary.rejected:
         rejects_path.unlink()
     with output.open("w", encoding="utf-8") as handle:

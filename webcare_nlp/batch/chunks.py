@@ -121,7 +121,8 @@ def analyse(engine: Engine, messages: list[dict[str, Any]], settings: ScoreSetti
     return engine.analyze_many(messages)
 
 
-def _validated(item: Item) -> dict[str, Any] | Reject:
+def validated(item: Item) -> dict[str, Any] | Reject:
+    """One input line as a message checked against the schema, or a Reject saying what is wrong with it."""
     line, raw, record = item
     if record is None:
         return parse_jsonl_line(raw if isinstance(raw, bytes) else b"", line)
@@ -136,7 +137,7 @@ def _validated(item: Item) -> dict[str, Any] | Reject:
 
 def score_items(engine: Engine, items: list[Item], settings: ScoreSettings) -> ChunkResult:
     """Validate, score and shape one chunk; every item ends up in the output or in the rejects, in order."""
-    parsed = [_validated(item) for item in items]
+    parsed = [validated(item) for item in items]
     messages = [p for p in parsed if not isinstance(p, Reject)]
     results = analyse(engine, messages, settings)
     if settings.fields:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from webcare_nlp.batch.chunks import Item
-from webcare_nlp.batch.formats import STDIO, require_pyarrow
+from webcare_nlp.batch.chunks import Item, validated
+from webcare_nlp.batch.formats import STDIO, detect_format, require_pyarrow
 from webcare_nlp.errors import InputError
 from webcare_nlp.records import MAX_LINE_BYTES, Reject
 
@@ -64,6 +64,23 @@ def read_chunks(source: str, fmt: str, *, chunk_size: int, start: Position | Non
             raise InputError("Cannot resume reading standard input; score a file to be able to resume.")
         return _jsonl_chunks(sys.stdin.buffer, chunk_size, start)
     return _file_chunks(Path(source), fmt, chunk_size, start)
+
+
+def read_records(source: str) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
+    """(line, message or Reject) for every message line of a JSONL, CSV or Parquet input, or "-" (JSONL).
+
+    For the commands that read a whole archive at once (topics, review). Each message is checked as
+    `webcare score` checks it. A missing file or an unknown format is refused now, not at the first line.
+    """
+    if source != STDIO and not Path(source).exists():
+        raise InputError(f"No such input file: {source}.")
+    return _records(read_chunks(source, detect_format(source, role="input"), chunk_size=10_000))
+
+
+def _records(chunks: Chunks) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
+    for items, _ in chunks:
+        for item in items:
+            yield item[0], validated(item)
 
 
 def _file_chunks(path: Path, fmt: str, chunk_size: int, start: Position) -> Chunks:

@@ -14,7 +14,9 @@ from webcare_nlp.errors import WebcareError
 
 @app.command()
 def review(
-    source: Annotated[Path, typer.Argument(metavar="IN", help="An unlabelled archive of messages (.jsonl).")],
+    source: Annotated[
+        Path, typer.Argument(metavar="IN", help="An unlabelled archive of messages (.jsonl, .csv or .parquet).")
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="The messages to label next (.jsonl).")],
     n: Annotated[int, typer.Option("--n", help="How many messages to pick.", min=1, max=100_000)] = 200,
     second: Annotated[
@@ -33,11 +35,13 @@ def review(
 
         webcare review archive.jsonl --output to_label.jsonl --n 200 --with-model webcare-small
     """
+    from webcare_nlp.batch.readers import read_records
     from webcare_nlp.review import review_file
 
     try:
+        lines = read_records(str(source))  # any input format `webcare score` reads
         engines = [load_engine(model), *(load_engine(name) for name in second or [])]
-        summary = review_file(engines, source, output, n=n, overwrite=overwrite)
+        summary = review_file(engines, source, output, n=n, overwrite=overwrite, lines=lines)
     except WebcareError as exc:
         fail(str(exc))
     typer.echo(json.dumps(summary.as_dict()), err=True)

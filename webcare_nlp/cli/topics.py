@@ -9,33 +9,21 @@ from typing import Annotated, Any
 import typer
 
 from webcare_nlp.cli._app import ModelOption, app, check_output_file, fail, load_engine
-from webcare_nlp.errors import InputError, WebcareError
+from webcare_nlp.errors import WebcareError
 
 
 def _read_messages(source: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every message of a JSONL, CSV or Parquet file, and the rejects of the lines that are not one."""
-    from webcare_nlp import schema
-    from webcare_nlp.batch.formats import detect_format
-    from webcare_nlp.batch.readers import read_chunks
-    from webcare_nlp.records import Reject, parse_jsonl_line
+    from webcare_nlp.batch.readers import read_records
+    from webcare_nlp.records import Reject
 
-    if source != "-" and not Path(source).exists():
-        raise InputError(f"No such file: {source}.")
     messages: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
-    for items, _ in read_chunks(source, detect_format(source, role="input"), chunk_size=10_000):
-        for line, raw, record in items:
-            raw_bytes = raw if isinstance(raw, bytes) else str(raw or "").encode()
-            parsed: Any = record if record is not None else parse_jsonl_line(raw_bytes, line)
-            if isinstance(parsed, dict):
-                try:
-                    parsed = schema.check_message(parsed, default_id=str(line))
-                except InputError as exc:
-                    parsed = Reject(line, str(exc), json.dumps(parsed, ensure_ascii=False, default=str))
-            if isinstance(parsed, Reject):
-                rejects.append(parsed.as_dict())
-            else:
-                messages.append(parsed)
+    for _, record in read_records(source):
+        if isinstance(record, Reject):
+            rejects.append(record.as_dict())
+        else:
+            messages.append(record)
     return messages, rejects
 
 
