@@ -80,9 +80,9 @@ class TrainingConfig:
             outside = sorted(set(document) - {"train"})
             if outside:
                 raise InputError(f"The config {path} has {outside} outside its [train] table; put them under [train].")
-            if not isinstance(document.get("train", {}), dict):
-                raise InputError(f"In the config {path}, train must be a table: [train] and the settings below it.")
             values = document.get("train", {})
+            if not isinstance(values, dict):
+                raise InputError(f"In the config {path}, train must be a table: [train] and the settings below it.")
         values.update({k: v for k, v in overrides.items() if v is not None})
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)

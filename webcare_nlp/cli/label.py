@@ -129,7 +129,8 @@ def evaluate(
     from webcare_nlp.dataset import read_labelled_csv
     from webcare_nlp.records import read_jsonl_records
 
-    if report and report.suffix.lower() in (".html", ".htm"):
+    html_report = report is not None and report.suffix.lower() in (".html", ".htm")
+    if report is not None and html_report:
         check_output_file(report)
     try:
         # The same two formats as `webcare train --data`.
@@ -141,7 +142,7 @@ def evaluate(
             engine.library = Library.load(templates=templates, articles=articles)
         result = evaluation.evaluate(engine, records, source=str(file))
         written = None
-        if report and report.suffix.lower() in (".html", ".htm"):
+        if report is not None and html_report:
             from webcare_nlp.report import write_html_report
 
             written = write_html_report(result, report, model=engine.manifest.get("name", ""))
