@@ -283,6 +283,8 @@ def test_suggest_ranks_filled_suggestions(client):
     assert set(result) >= CONTRACT and 1 <= len(result["suggestions"]) <= 2
     for suggestion in result["suggestions"]:
         assert suggestion["kind"] in {"template", "article"} and suggestion["id"] and suggestion["why"]
+        # The reasons as data as well, for the page to word in Dutch.
+        assert {part["reason"] for part in suggestion["why_parts"]} <= {"intent", "terms", "history", "uses", "company"}
         if suggestion["kind"] == "template":
             assert "{naam}" not in suggestion["text"] and isinstance(suggestion["needs_input"], list)
     scored = client.post("/score", json={"messages": [body, body], "suggest": True, "top_k": 1}).json()["results"]

@@ -144,6 +144,8 @@ def test_page_takes_a_suggestion_and_posts_feedback(page: Any, server: dict[str,
     page.keyboard.press("1")
     first = cards.nth(0)
     expect(first).to_have_class(_contains("selected"))
+    why = first.locator(".why").inner_text()  # the reasons worded in Dutch from the server's why_parts
+    assert why.startswith("Waarom: ") and not any(english in why for english in ("fits intent", "shares ", "sent for"))
     for placeholder in first.locator(".inputs input").all():
         assert first.locator(".copy").is_disabled()  # no copy while a placeholder is open
         placeholder.fill("KL1234")

@@ -14,6 +14,7 @@ from webcare_nlp.errors import InputError
 from webcare_nlp.rank.fill import fill_template
 from webcare_nlp.rank.index import lemmas
 from webcare_nlp.rank.library import Library
+from webcare_nlp.rank.suggest import reason_in_english
 
 
 def write(path: Path, rows: list[Any]) -> Path:
@@ -114,6 +115,13 @@ def test_a_reply_over_the_channel_limit_says_so_and_offers_dm_or_link() -> None:
     assert not filled.fits_channel and filled.length == 300
     assert filled.advice and "DM" in filled.advice and "https://x.nl/help" in filled.advice
     assert fill_template("x" * 300, channel="email").fits_channel
+    assert filled.advice_parts() == {
+        "length": 300,
+        "limit": 280,
+        "channel": "twitter",
+        "where": "DM",
+        "link": "https://x.nl/help",
+    }
 
 
 # -- ranking ---------------------------------------------------------------------------------------
@@ -136,6 +144,18 @@ def test_the_matching_template_and_article_come_first(suggesting_engine: Engine)
     assert "koffer" in templates[0]["why"]
     assert articles[0]["id"] == "https://example.nl/help/bagage"
     assert result["suggestions"] == sorted(result["suggestions"], key=lambda s: s["kind"] != "template")
+
+
+def test_explain_gives_the_reasons_as_data_that_word_the_same_why(suggesting_engine: Engine) -> None:
+    text, fields = "Mijn koffer is na de vlucht niet aangekomen", {"author": "Sanne", "always": True, "abstain": False}
+    plain = suggesting_engine.suggest(text, **fields)["suggestions"]
+    explained = suggesting_engine.suggest(text, explain=True, **fields)["suggestions"]
+    assert all("why_parts" not in s for s in plain)  # a batch's output stays as it was
+    assert [s["why"] for s in explained] == [s["why"] for s in plain]
+    first = explained[0]
+    assert "; ".join(reason_in_english(part) for part in first["why_parts"]) == first["why"]
+    terms = next(p["terms"] for p in first["why_parts"] if p["reason"] == "terms")
+    assert "koffer" in terms and "shares " + ", ".join(terms) in first["why"]
 
 
 def test_case_data_found_in_the_message_fills_the_template(suggesting_engine: Engine) -> None:

@@ -224,7 +224,14 @@ class Engine:
         ]
 
     def suggest(
-        self, text: str, *, top_k: int = 3, always: bool = False, abstain: bool = True, **fields: Any
+        self,
+        text: str,
+        *,
+        top_k: int = 3,
+        always: bool = False,
+        abstain: bool = True,
+        explain: bool = False,
+        **fields: Any,
     ) -> dict[str, Any]:
         """Label one message and suggest templates and articles (fields: author, company, channel, ...).
 
@@ -232,15 +239,22 @@ class Engine:
             >>> engine.suggest("@SkyHop koffer kwijt", author="Sanne", company="skyhop")  # doctest: +SKIP
         """
         message = schema.check_message({"text": text, **fields}, default_id=str(fields.get("id") or "1"))
-        return self.suggest_many([message], top_k=top_k, always=always, abstain=abstain)[0]
+        return self.suggest_many([message], top_k=top_k, always=always, abstain=abstain, explain=explain)[0]
 
     def suggest_many(
-        self, messages: Sequence[dict[str, Any]], *, top_k: int = 3, always: bool = False, abstain: bool = True
+        self,
+        messages: Sequence[dict[str, Any]],
+        *,
+        top_k: int = 3,
+        always: bool = False,
+        abstain: bool = True,
+        explain: bool = False,
     ) -> list[dict[str, Any]]:
         """Analyse messages and add suggestions where a reply is expected (or `always`).
 
         With `abstain` (the default) a kind gets no suggestion when even its best scores below the
-        threshold learned on held-out history; without it, the ranking is returned as it is.
+        threshold learned on held-out history; without it, the ranking is returned as it is. With
+        `explain`, each suggestion's reasons come as data too (`why_parts`, `advice_parts`).
         """
         messages = schema.check_messages(messages)
         results = self.analyze_many(messages)
@@ -265,7 +279,7 @@ class Engine:
             for i in wanted
         ]
         for i, suggestions in zip(
-            wanted, self.suggester.suggest_many(requests, top_k=top_k, abstain=abstain), strict=True
+            wanted, self.suggester.suggest_many(requests, top_k=top_k, abstain=abstain, explain=explain), strict=True
         ):
             results[i]["suggestions"] = suggestions
         return results

@@ -69,7 +69,8 @@ async def _suggest(services: Services, message: dict[str, Any], *, top_k: int, a
     engine = services.engine
 
     def run(messages: Any) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = engine.suggest_many(messages, top_k=top_k, always=always)
+        # The reasons as data too: the agents' page words them in Dutch.
+        result: list[dict[str, Any]] = engine.suggest_many(messages, top_k=top_k, always=always, explain=True)
         return result
 
     result: dict[str, Any] = await services.batcher.submit(("suggest", top_k, always), run, message)

@@ -39,6 +39,9 @@ class Filled:
     limit: int | None
     fits_channel: bool
     advice: str | None
+    channel: str | None = None
+    where: str | None = None
+    link: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +52,11 @@ class Filled:
             "fits_channel": self.fits_channel,
             **({"advice": self.advice} if self.advice else {}),
         }
+
+    def advice_parts(self) -> dict[str, Any]:
+        """The advice as data, for a page that words it in its own language."""
+        fields = ("length", "limit", "channel", "where", "link")
+        return {name: getattr(self, name) for name in fields}
 
 
 def fill_template(
@@ -98,9 +106,9 @@ def fill_template(
     filled = PLACEHOLDER.sub(substitute, text)
     limit = CHANNEL_LIMITS.get(channel or "")
     fits = limit is None or len(filled) <= limit
-    advice = None
-    if not fits:
-        where = DM_CHANNEL.get(channel or "", "a private message")
-        advice = f"{len(filled)} characters, over the {limit} of {channel}: send it as a {where}"
-        advice += f" or reply briefly with the link {link}" if link else ", or shorten it"
-    return Filled(filled, tuple(missing), len(filled), limit, fits, advice)
+    if fits:
+        return Filled(filled, tuple(missing), len(filled), limit, fits, None)
+    where = DM_CHANNEL.get(channel or "")
+    advice = f"{len(filled)} characters, over the {limit} of {channel}: send it as a {where or 'private message'}"
+    advice += f" or reply briefly with the link {link}" if link else ", or shorten it"
+    return Filled(filled, tuple(missing), len(filled), limit, fits, advice, channel, where, link)

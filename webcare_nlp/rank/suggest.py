@@ -56,9 +56,13 @@ class Suggester:
         self.index = LibraryIndex(library, history_topics=history_topics)
 
     def suggest_many(
-        self, requests: Sequence[Request], *, top_k: int = 3, abstain: bool = True
+        self, requests: Sequence[Request], *, top_k: int = 3, abstain: bool = True, explain: bool = False
     ) -> list[list[dict[str, Any]]]:
-        """Up to `top_k` templates and `top_k` articles per message, best first, each kind above its threshold."""
+        """Up to `top_k` templates and `top_k` articles per message, best first, each kind above its threshold.
+
+        With `explain`, each suggestion also carries its reasons as data (`why_parts`, and `advice_parts`
+        when it is too long for the channel), so that a user interface can word them in its own language.
+        """
         word, char = self.index.vectorize([r.query.text for r in requests])
         candidate_sets = self.index.features(
             [r.query for r in requests], sentiment_profile=self.rankers.sentiment_profile, vectors=(word, char)
@@ -79,7 +83,7 @@ class Suggester:
                 if kind == "article" and chosen:
                     best_article = self.library.articles[chosen[0][0]].url
                 picked.extend(
-                    self._render(kind, i, score, request, best_article, (words, history_similarity))
+                    self._render(kind, i, score, request, best_article, (words, history_similarity), explain)
                     for i, score in chosen
                 )
             # Templates first: they are the reply; articles are links to put in it.
@@ -123,10 +127,19 @@ class Suggester:
         return chosen
 
     def _render(
-        self, kind: str, index: int, score: float, request: Request, link: str | None, evidence: Evidence
+        self,
+        kind: str,
+        index: int,
+        score: float,
+        request: Request,
+        link: str | None,
+        evidence: Evidence,
+        explain: bool = False,
     ) -> dict[str, Any]:
         item: Template | Article = self.index.items[kind][index]
-        why = self._why(kind, index, item, request, evidence)
+        parts = self._why(kind, index, item, request, evidence)
+        why = "; ".join(reason_in_english(part) for part in parts) or "closest match in the library"
+        extra: dict[str, Any] = {"why_parts": parts} if explain else {}
         if isinstance(item, Template):
             filled = fill_template(
                 item.text,
@@ -143,6 +156,8 @@ class Suggester:
                 "title": item.title,
                 **filled.as_dict(),
                 "why": why,
+                **extra,
+                **({"advice_parts": filled.advice_parts()} if explain and filled.advice else {}),
             }
         return {
             "kind": kind,
@@ -151,28 +166,45 @@ class Suggester:
             "score": round(score, 4),
             "title": item.title,
             "why": why,
+            **extra,
         }
 
-    def _why(self, kind: str, index: int, item: Template | Article, request: Request, evidence: Evidence) -> str:
+    def _why(
+        self, kind: str, index: int, item: Template | Article, request: Request, evidence: Evidence
+    ) -> list[dict[str, Any]]:
+        """The reasons for one suggestion as data: `reason_in_english` words them for `why`, a page in its language."""
         words, history_similarity = evidence
-        reasons = []
+        parts: list[dict[str, Any]] = []
         if isinstance(item, Template) and request.intent and request.intent in item.intents:
-            reasons.append(f"fits intent {request.intent}")
+            parts.append({"reason": "intent", "intent": request.intent})
         terms = self.index.shared_terms(kind, index, words.keys())
         if terms:
-            reasons.append("shares " + ", ".join(words[term] for term in terms))
+            parts.append({"reason": "terms", "terms": [words[term] for term in terms]})
         similar, closest = self.index.similar_history(kind, index, history_similarity)
         if closest is not None:
             # The example is a past customer's message: show it masked, like everything else.
             example = _masked(closest)
             example = example if len(example) <= 60 else example[:57] + "..."
-            reasons.append(f'sent for {similar} similar past message(s), e.g. "{example}"')
+            parts.append({"reason": "history", "count": similar, "example": example})
         uses = int(self.index.usage[kind][index])
         if uses:
-            reasons.append(f"used {uses}x before")
+            parts.append({"reason": "uses", "count": uses})
         if item.company:
-            reasons.append(f"{item.company}'s own")
-        return "; ".join(reasons) or "closest match in the library"
+            parts.append({"reason": "company", "company": item.company})
+        return parts
+
+
+def reason_in_english(part: dict[str, Any]) -> str:
+    reason = part["reason"]
+    if reason == "intent":
+        return f"fits intent {part['intent']}"
+    if reason == "terms":
+        return "shares " + ", ".join(part["terms"])
+    if reason == "history":
+        return f'sent for {part["count"]} similar past message(s), e.g. "{part["example"]}"'
+    if reason == "uses":
+        return f"used {part['count']}x before"
+    return f"{part['company']}'s own"
 
 
 # The same few past messages are shown as examples again and again: mask each once.

@@ -161,9 +161,8 @@ function renderAnalysis(r) {
   head.textContent = r.reply_expected ? "Reactie verwacht" : "Geen reactie nodig";
   const why = document.createElement("span");
   why.textContent = dutchReason(r);
-  const detail = document.createElement("small");
-  detail.textContent = r.reply_reason;
-  verdict.append(head, why, detail);
+  why.title = r.reply_reason;  // the engine's own (English) reason, on hover
+  verdict.append(head, why);
   if (r.needs_review) verdict.append(badge("twijfelgeval: kijk zelf even mee", "warn"));
 
   $("intent").replaceChildren(badge(INTENT[r.intent] || r.intent, `intent-${r.intent}`),
@@ -191,7 +190,34 @@ function dutchReason(r) {
   if (r.intent === "other") return "Geen klantvraag (spam of niet gericht aan het bedrijf).";
   const who = r.reactive ? "De klant zoekt contact" : "De klant spreekt het bedrijf niet aan";
   const where = r.platform === "brand" ? "op jullie eigen kanaal" : "op een kanaal van de klant";
-  return `${who} ${where}, dus ${r.reply_expected ? "reageren" : "niet reageren"}.`;
+  const inferred = r.platform_inferred ? " (afgeleid)" : "";
+  return `${who} ${where}${inferred}, dus ${r.reply_expected ? "reageren" : "niet reageren"}.`;
+}
+
+// The server sends each suggestion's reasons as data (why_parts, advice_parts); the English `why` is the
+// fallback for a server without them.
+function dutchWhy(s) {
+  const parts = s.why_parts ? s.why_parts.map(dutchPart) : (s.why ? [s.why] : []);
+  let text = parts.length ? `Waarom: ${parts.join("; ")}` : (s.why_parts ? "Waarom: de beste overeenkomst in de bibliotheek" : "");
+  const fit = s.advice_parts;
+  if (fit) {
+    text += ` · ${fit.length} tekens, meer dan de ${fit.limit} van ${fit.channel}: stuur het als ${fit.where || "privébericht"}`;
+    text += fit.link ? ` of antwoord kort met de link ${fit.link}` : " of maak het korter";
+  } else if (s.advice) {
+    text += ` · ${s.advice}`;
+  }
+  return text;
+}
+
+function dutchPart(part) {
+  switch (part.reason) {
+    case "intent": return `past bij ${(INTENT[part.intent] || part.intent).toLowerCase()}`;
+    case "terms": return `deelt ${part.terms.join(", ")}`;
+    case "history": return `gestuurd bij ${part.count} vergelijkbare ${part.count === 1 ? "bericht" : "berichten"}, bv. "${part.example}"`;
+    case "uses": return `${part.count}x eerder gebruikt`;
+    case "company": return `eigen tekst van ${part.company}`;
+    default: return "";
+  }
 }
 
 function fillSelect(select, labels, predicted) {
@@ -261,8 +287,7 @@ function buildCard(suggestion, index) {
   node.querySelector(".kind").classList.add(suggestion.kind);
   node.querySelector(".title").textContent = suggestion.title || suggestion.id;
   node.querySelector(".score").textContent = percent(suggestion.score || 0);
-  node.querySelector(".why").textContent = suggestion.why ? `Waarom: ${suggestion.why}` : "";
-  if (suggestion.advice) node.querySelector(".why").textContent += ` · ${suggestion.advice}`;
+  node.querySelector(".why").textContent = dutchWhy(suggestion);
 
   const editor = node.querySelector(".editor");
   node.querySelector(".edit").addEventListener("click", () => {
