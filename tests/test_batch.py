@@ -331,9 +331,23 @@ def test_a_bad_model_or_library_is_named_before_or_by_the_workers(tmp_path, bad_
         score_file(str(bad_file), str(out), settings=ScoreSettings(model=str(tmp_path / "nowhere")), workers=2)
     with pytest.raises(WebcareError, match="no such file"):
         score_file(str(bad_file), str(out), settings=ScoreSettings(templates=str(tmp_path / "none.yaml")), workers=2)
-    # A library that exists but cannot be used is found while the workers load it: its reason, not a dead pool.
+    # A library that exists but cannot be used is read before the workers start: its reason, not a dead pool.
     twice = tmp_path / "twice.jsonl"
     twice.write_text('{"id": "a", "text": "Hoi"}\n{"id": "a", "text": "Dag"}\n', encoding="utf-8")
     with pytest.raises(WebcareError, match="duplicate template id 'a'"):
         score_file(str(bad_file), str(out), settings=ScoreSettings(templates=str(twice)), workers=2)
     assert not out.exists()
+
+
+def test_what_the_library_skips_is_reported_with_the_workers_too(tmp_path):
+    templates, history = tmp_path / "t.jsonl", tmp_path / "h.jsonl"
+    templates.write_text('{"id": "sorry", "text": "Hoi {naam}, sorry! ^{initialen}"}\n', encoding="utf-8")
+    history.write_text('{"text": "koffer kwijt", "used": ["gone"]}\n{"text": "weg", "used": ["sorry"]}\n')
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "mijn koffer is kwijt"}\n', encoding="utf-8")
+    settings = ScoreSettings(templates=str(templates), history=str(history))
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}.jsonl"
+        summary = score_file(str(source), str(out), settings=settings, workers=workers)
+        assert summary.scored == 1 and summary.warnings == [f"{history}:1: ignored unknown template or article gone"]
+        assert summary.as_dict()["warnings"] == summary.warnings

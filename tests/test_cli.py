@@ -90,6 +90,11 @@ def test_score_output_problems_are_clear(tmp_path):
     assert result.exit_code == 0 and (tmp_path / "e.jsonl").read_text() == ""
     gone = runner.invoke(app, ["score", str(tmp_path / "absent.jsonl"), "--output", str(tmp_path / "x.jsonl")])
     assert gone.exit_code == 2 and "No such input file" in gone.output
+    history = tmp_path / "history.jsonl"
+    history.write_text('{"text": "koffer kwijt", "used": ["no-such-template"]}\n')
+    arguments = ["score", str(source), "--output", str(tmp_path / "w.jsonl"), "--history", str(history)]
+    warned = runner.invoke(app, arguments)
+    assert warned.exit_code == 0 and f"warning: {history}:1: ignored unknown template" in warned.output
 
 
 def test_suggest_each_line_answers_every_message_and_reports_bad_lines():

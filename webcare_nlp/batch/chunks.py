@@ -25,6 +25,7 @@ from webcare_nlp.records import Reject, parse_jsonl_line
 
 if TYPE_CHECKING:  # the engine (scikit-learn, spaCy) is imported where chunks are scored, not where they are read
     from webcare_nlp.engine import Engine
+    from webcare_nlp.rank.library import Library
 
 # One input line: (line number, raw line, parsed record). A JSONL line comes as raw bytes and is parsed
 # where it is scored; a CSV or Parquet row comes parsed (a dict, or a Reject when it could not be read).
@@ -78,8 +79,13 @@ def cached_engine(settings: ScoreSettings) -> Engine:
         return _ENGINES[key]
 
 
-def check_settings(settings: ScoreSettings) -> None:
-    """Refuse a missing model folder or library file before any process starts loading them."""
+def check_settings(settings: ScoreSettings) -> list[str]:
+    """Refuse a missing model folder or a broken library before any process starts loading them.
+
+    Returns the library's warnings (entries it skipped), which workers would otherwise keep to themselves.
+    The library is read here in full: a few hundredths of a second for the default one, without scikit-learn
+    or spaCy.
+    """
     from webcare_nlp.persist import resolve_model_dir
 
     resolve_model_dir(settings.model)
@@ -90,6 +96,20 @@ def check_settings(settings: ScoreSettings) -> None:
     ):
         if path and not Path(path).exists():
             raise InputError(f"{path}: no such file or folder (the {kind}).")
+    if not (settings.suggest and (settings.templates or settings.articles or settings.history)):
+        return []
+    return list(_load_library(settings).warnings)
+
+
+def _load_library(settings: ScoreSettings) -> Library:
+    from webcare_nlp.rank.library import Library
+
+    return Library.load(
+        templates=settings.templates,
+        articles=settings.articles,
+        history=settings.history,
+        shared_by_history=settings.shared_by_history,
+    )
 
 
 def build_engine(settings: ScoreSettings) -> Engine:
@@ -97,14 +117,7 @@ def build_engine(settings: ScoreSettings) -> Engine:
 
     library = None
     if settings.suggest and (settings.templates or settings.articles or settings.history):
-        from webcare_nlp.rank.library import Library
-
-        library = Library.load(
-            templates=settings.templates,
-            articles=settings.articles,
-            history=settings.history,
-            shared_by_history=settings.shared_by_history,
-        )
+        library = _load_library(settings)
     return Engine.load(settings.model, library=library)
 
 

@@ -179,11 +179,13 @@ def score_file(
     settings = settings or ScoreSettings()
     settings = ScoreSettings(**{**asdict(settings), "table": out_fmt != "jsonl"})
     check_paths(source, output, overwrite=overwrite, resume=resume)
+    library_warnings: list[str] = []
     if engine is None and not scheduler:  # a remote cluster's workers may see other files than this machine
-        check_settings(settings)
+        library_warnings = check_settings(settings)
     state = _load_state(output, source, settings, out_fmt) if resume and state_path(output).exists() else None
 
     summary = ScoreSummary.from_dict(state["summary"]) if state else ScoreSummary()
+    summary.warnings = library_warnings
     summary.resumed_at = summary.lines
     start = Position.from_dict(state["position"]) if state else None
     chunks = read_chunks(source, in_fmt, chunk_size=chunk_size, start=start)

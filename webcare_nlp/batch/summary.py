@@ -33,6 +33,8 @@ class ScoreSummary:
     # Lines done before this run started, when it resumed an unfinished run.
     resumed_at: int = 0
     counts: dict[str, Counter[str]] = field(default_factory=lambda: {k: Counter() for k in COUNTED})
+    # What the library skipped while loading (file:line and why), for the user to see.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -57,6 +59,7 @@ class ScoreSummary:
             "seconds": round(self.seconds, 3),
             "messages_per_second": round(self.rate, 1),
             **{k: dict(v) for k, v in self.counts.items()},
+            **({"warnings": self.warnings} if self.warnings else {}),
         }
 
     @classmethod

@@ -121,6 +121,8 @@ def score(
         resumable = output != "-" and source != "-"
         typer.echo(f"interrupted{'; run again with --resume to continue' if resumable else ''}.", err=True)
         raise typer.Exit(code=130) from None
+    for warning in summary.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     if summary.lines == 0 and summary.blank == 0:
         typer.echo(f"warning: {source} holds no messages; {output} is empty.", err=True)
     typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False) if summary_json else summary.render(), err=True)
