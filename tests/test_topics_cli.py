@@ -55,6 +55,14 @@ def test_topics_writes_lines_summary_and_report(archive, tmp_path, tiny_model):
     assert again.exit_code == 2 and "--overwrite" in again.output
 
 
+def test_library_entries_skipped_for_the_coverage_are_named(archive, tmp_path, tiny_model):
+    rows = [{"url": "https://x.nl/koffer", "title": "Koffer kwijt"}, {"title": "?"}]
+    articles = write_jsonl(tmp_path / "kb.jsonl", rows)
+    args = ["topics", str(archive), "--output", str(tmp_path / "t.jsonl"), "--articles", str(articles)]
+    result = runner.invoke(app, [*args, "--model", str(tiny_model)])
+    assert result.exit_code == 0 and f"warning: {articles}:2: skipped an article without a url" in result.output
+
+
 def test_unreadable_lines_go_to_rejects(tmp_path, tiny_model):
     source = tmp_path / "in.jsonl"
     source.write_bytes(b'{"text": "Mijn koffer is kwijt"}\nnot json\n{"text": ""}\n')

@@ -26,6 +26,14 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(code=2)
 
 
+def warn_skipped(warnings: list[str], limit: int = 20) -> None:
+    """The library's skipped entries (file:line and why), the first `limit` of them."""
+    for warning in warnings[:limit]:
+        typer.echo(f"warning: {warning}", err=True)
+    if len(warnings) > limit:
+        typer.echo(f"warning: ... and {len(warnings) - limit} more skipped entries", err=True)
+
+
 def check_output_file(path: Path) -> None:
     """Refuse an output file that cannot be written, before the work that would fill it."""
     from webcare_nlp import errors

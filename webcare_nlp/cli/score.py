@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from webcare_nlp.cli._app import ModelOption, SharedByHistoryOption, app, fail
+from webcare_nlp.cli._app import ModelOption, SharedByHistoryOption, app, fail, warn_skipped
 from webcare_nlp.errors import WebcareError
 
 
@@ -121,8 +121,7 @@ def score(
         resumable = output != "-" and source != "-"
         typer.echo(f"interrupted{'; run again with --resume to continue' if resumable else ''}.", err=True)
         raise typer.Exit(code=130) from None
-    for warning in summary.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+    warn_skipped(summary.warnings)
     if summary.lines == 0 and summary.blank == 0:
         typer.echo(f"warning: {source} holds no messages; {output} is empty.", err=True)
     typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False) if summary_json else summary.render(), err=True)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from webcare_nlp.cli._app import ModelOption, SharedByHistoryOption, app, fail, read_text
+from webcare_nlp.cli._app import ModelOption, SharedByHistoryOption, app, fail, read_text, warn_skipped
 from webcare_nlp.cli.label import print_analysis
 from webcare_nlp.errors import WebcareError
 
@@ -40,10 +40,7 @@ def load_suggesting_engine(
     from webcare_nlp.rank.library import Library
 
     library = Library.load(templates=templates, articles=articles, history=history, shared_by_history=shared_by_history)
-    for warning in library.warnings[:20]:
-        typer.echo(f"warning: {warning}", err=True)
-    if len(library.warnings) > 20:
-        typer.echo(f"warning: ... and {len(library.warnings) - 20} more skipped entries", err=True)
+    warn_skipped(library.warnings)
     return Engine.load(model, library=library, feedback_db=feedback_db, agent_initials=initials)
 
 

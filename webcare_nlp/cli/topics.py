@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from webcare_nlp.cli._app import ModelOption, app, check_output_file, fail, load_engine
+from webcare_nlp.cli._app import ModelOption, app, check_output_file, fail, load_engine, warn_skipped
 from webcare_nlp.errors import WebcareError
 
 
@@ -33,6 +33,7 @@ def _documents(templates: Path | None, articles: Path | None) -> list[dict[str, 
     from webcare_nlp.rank.library import Library
 
     library = Library.load(templates=templates, articles=articles)
+    warn_skipped(library.warnings)
     documents = [
         {"id": t.id, "title": t.title, "text": t.document, "company": t.company, "lang": t.lang}
         for t in (library.templates if templates is not None else [])
