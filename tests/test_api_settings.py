@@ -118,3 +118,13 @@ def test_body_limit_refuses_a_content_length_that_is_not_a_number() -> None:
     scope = {"type": "http", "method": "POST", "path": "/analyze", "headers": [(b"content-length", b"12abc")]}
     asyncio.run(BodyLimitMiddleware(never_called, max_bytes=1_000)(scope, receive, send))
     assert sent[0]["status"] == 400 and b"Content-Length" in sent[1]["body"]  # type: ignore[operator]
+
+
+def test_library_entries_the_server_skips_are_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from webcare_nlp.api.services import load_engine
+
+    history = tmp_path / "sent.jsonl"
+    history.write_text('{"text": "koffer kwijt", "used": ["no-such-template"]}\n', encoding="utf-8")
+    caplog.set_level("WARNING", logger="webcare_nlp.api")
+    load_engine(Settings(history=str(history), database=tmp_path / "f.sqlite3"))
+    assert f"library: {history}:1: ignored unknown template or article no-such-template" in caplog.text

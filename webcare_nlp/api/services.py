@@ -31,6 +31,10 @@ def load_engine(settings: Settings) -> Any:
         history=settings.history,
         shared_by_history=settings.shared_by_history,
     )
+    for warning in library.warnings[:20]:  # skipped entries, with file and line, for whoever starts the server
+        log.warning("library: %s", warning)
+    if len(library.warnings) > 20:
+        log.warning("library: ... and %d more skipped entries", len(library.warnings) - 20)
     settings.database.parent.mkdir(parents=True, exist_ok=True)
     return loader(
         settings.model, library=library, feedback_db=settings.database, agent_initials=settings.agent_initials
