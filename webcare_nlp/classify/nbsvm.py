@@ -77,15 +77,17 @@ class NBScaledSVC(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"NBScaledSVC needs at least two classes; the labels have one class: {self.classes_.tolist()}"
-            )
-        X = sp.csr_matrix(X)
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype=np.float64)
             if sample_weight.shape != (X.shape[0],):
                 raise ValueError(f"sample_weight has shape {sample_weight.shape}; expected ({X.shape[0]},)")
+            if not sample_weight.any():
+                raise ValueError("every sample weight is zero: there is nothing to learn from")
+        # A class whose rows all weigh 0 is not there to learn (its balanced weight would divide by 0).
+        weighed = self.classes_ if sample_weight is None else np.unique(y[sample_weight > 0])
+        if len(weighed) < 2:
+            raise ValueError(f"NBScaledSVC needs at least two classes; the labels have one class: {weighed.tolist()}")
+        X = sp.csr_matrix(X)
         # Two classes: one SVM for the second, as scikit-learn's binary linear models have one row.
         targets = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
         coef, intercept = [], []
