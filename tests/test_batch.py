@@ -45,6 +45,11 @@ BAD_CASES = [
     json.dumps(GOOD[2]).encode(),
     b'{"text": "dubbel", "text": }',
     json.dumps(GOOD[3], ensure_ascii=False).encode(),
+    b'{"text": "hoi \\ud83d kapot emoji"}',
+    b'{"text": "hoi", "note": "\\udc00"}',
+    b'{"text": "hoi", "n": ' + b"9" * 5000 + b"}",
+    b"[" * 100_000,
+    b'{"text": "hoi", "author": "Sa\\u0000nne\\u001b[31m"}',
 ]
 
 
@@ -96,6 +101,9 @@ def test_reject_reasons_say_what_is_wrong(tmp_path, bad_file):
     assert "string, not int" in reasons[10]
     assert "channel" in reasons[12]
     assert "limit" in reasons[13]
+    assert "half of a character" in reasons[21] and "half of a character" in reasons[22]
+    assert "4,300 digits" in reasons[23] and "nested deeper" in reasons[24]
+    assert "field 'author' holds control characters" in reasons[25]
 
 
 def test_workers_keep_the_input_order(tmp_path, bad_file, engine):

@@ -34,6 +34,9 @@ def test_analyze_reads_standard_input_and_refuses_invalid_utf8():
     assert runner.invoke(app, ["analyze", "-"], input=b"waar is mijn pakket?").exit_code == 0
     result = runner.invoke(app, ["analyze", "-"], input=b"\xff\xfe\x00bad")
     assert result.exit_code == 2 and "UTF-8" in result.output
+    # An argument in Latin-1 reaches Python as surrogate escapes, which nothing could print or store.
+    latin = runner.invoke(app, ["analyze", "caf\udce9 pakket"])
+    assert latin.exit_code == 2 and "not valid UTF-8 (byte 0xe9)" in latin.output
 
 
 def test_score_loses_no_line(tmp_path):

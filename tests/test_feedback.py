@@ -46,6 +46,10 @@ def test_history_and_corrections(tmp_path: Path) -> None:
         ({"text": ""}, "empty"),
         ({"labels": {"mood": "x"}}, "Unknown label field"),
         ({"labels": {"sentiment": "angry"}}, "Unknown sentiment"),
+        ({"agent": "Ilse\x1b[31m"}, "'agent' holds control characters"),
+        ({"company": "sky\x00hop"}, "'company' holds control characters"),
+        ({"action": "edited", "final_text": "Hoi\x00 daar"}, "final_text: .*binary"),
+        ({"suggested_text": "Hoi \ud83d"}, "suggested_text: .*half of a character"),
     ],
 )
 def test_bad_feedback_is_refused_clearly(tmp_path: Path, kwargs: dict[str, object], message: str) -> None:

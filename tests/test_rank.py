@@ -73,6 +73,19 @@ def test_bad_json_and_yaml_name_the_line(tmp_path: Path) -> None:
         Library.load(templates=binary)
     with pytest.raises(InputError, match="no such file"):
         Library.load(templates=tmp_path / "missing.jsonl")
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text(json.dumps(TEMPLATE) + "\n" + "[" * 100_000 + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape("deep.jsonl:2: not usable JSON: nested deeper")):
+        Library.load(templates=deep)
+
+
+def test_a_line_separator_inside_a_json_string_does_not_end_the_line(tmp_path: Path) -> None:
+    # json.dumps(ensure_ascii=False) writes U+2028 as it is; only "\n" ends a JSON Lines line.
+    text = "Hoi {naam},\u2028dank je! ^{initialen}"
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps({**TEMPLATE, "text": text}, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert "\u2028" in path.read_text(encoding="utf-8")
+    assert [t.text for t in Library.load(templates=path).templates] == [text]
 
 
 def test_skipped_articles_and_history_lines_are_listed_as_warnings(tmp_path: Path) -> None:

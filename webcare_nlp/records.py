@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,34 @@ def _raw_text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="backslashreplace").rstrip("\r\n")
 
 
+# Where a line can hold half of a character: a surrogate escape (a whole pair is fine, one half is not).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _writable(record: Any) -> bool:
+    """Whether every string of a parsed line can be written as UTF-8 (any field may be kept in the output)."""
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def load_json_line(text: str) -> Any:
+    """`json.loads` of one line, where every way valid-looking JSON can still fail is a ValueError whose
+    message says why: a syntax error, nesting deeper than the parser's recursion limit, or an integer of more
+    digits than Python converts (4,300)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise ValueError("not usable JSON: nested deeper than the parser can follow") from None
+    except ValueError as exc:  # Python's own guard against converting huge integers
+        reason = "a number of more than 4,300 digits" if "digits" in str(exc) else str(exc)
+        raise ValueError(f"not usable JSON: {reason}") from None
+
+
 def parse_jsonl_line(raw: bytes, line_no: int) -> dict[str, Any] | Reject:
     """One JSON Lines line as a validated message, or a Reject saying what is wrong with it."""
     if len(raw) > MAX_LINE_BYTES:
@@ -41,9 +70,11 @@ def parse_jsonl_line(raw: bytes, line_no: int) -> dict[str, Any] | Reject:
     except UnicodeDecodeError as exc:
         return Reject(line_no, f"not valid UTF-8 (byte {exc.start}): save the file as UTF-8", _raw_text(raw))
     try:
-        record = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return Reject(line_no, f"not valid JSON: {exc.msg} at column {exc.colno}", _raw_text(raw))
+        record = load_json_line(text)
+    except ValueError as exc:
+        return Reject(line_no, str(exc), _raw_text(raw))
+    if _SURROGATE_ESCAPE.search(text) and not _writable(record):
+        return Reject(line_no, "holds half of a character (a lone \\ud800-\\udfff escape): repair it", _raw_text(raw))
     try:
         return schema.check_message(record, default_id=str(line_no))
     except InputError as exc:
@@ -70,9 +101,11 @@ def read_jsonl_records(path: Path) -> list[dict[str, Any]]:
                 if not raw.strip():
                     continue
                 try:
-                    record = json.loads(raw.decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                    raise InputError(f"{path}:{line_no}: not a valid UTF-8 JSON line ({exc}).") from exc
+                    record = load_json_line(raw.decode("utf-8"))
+                except UnicodeDecodeError as exc:
+                    raise InputError(f"{path}:{line_no}: not valid UTF-8 (byte {exc.start}).") from None
+                except ValueError as exc:
+                    raise InputError(f"{path}:{line_no}: {exc}.") from None
                 if not isinstance(record, dict):
                     raise InputError(f"{path}:{line_no}: expected a JSON object, got {type(record).__name__}.")
                 record["_line"] = line_no

@@ -27,6 +27,10 @@ LABEL_FIELDS = ("intent", "sentiment", "reactive", "reply_expected")
 
 # C0 controls except tab, newline and carriage return mark binary input.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Half of a character: JSON's "\ud83d" without its partner, as an export that cut an emoji in two writes.
+# No file can hold it as UTF-8, so the output could not be written.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def check_text(text: Any) -> str:
@@ -44,6 +48,12 @@ def check_text(text: Any) -> str:
         raise errors.text_too_long(len(text))
     if _CONTROL.search(text):
         raise errors.binary_text()
+    broken = _SURROGATE.search(text)
+    if broken:
+        raise errors.InputError(
+            f"The message text holds half of a character ({broken.group()!r} at {broken.start()}): an emoji cut in"
+            " two, or a byte that is not UTF-8; repair or remove it."
+        )
     return text
 
 
@@ -76,9 +86,20 @@ def check_message(record: Any, *, default_id: str) -> dict[str, Any]:
         value = message.get(field)
         if value == "":
             message[field] = None
-        elif value is not None and not isinstance(value, str):
-            raise errors.InputError(f"The message's {field!r} must be a string, not {type(value).__name__}.")
+        elif value is not None:
+            message[field] = check_field(field, value)
+    check_field("id", message["id"])
     return message
+
+
+def check_field(name: str, value: Any) -> str:
+    """A short string field (an id, a name): a string without control characters or half characters, which
+    would otherwise end up in a filled-in reply or make the output unwritable."""
+    if not isinstance(value, str):
+        raise errors.InputError(f"The field {name!r} must be a string, not {type(value).__name__}.")
+    if _UNPRINTABLE.search(value):
+        raise errors.InputError(f"The field {name!r} holds control characters or half a character: {value!r}.")
+    return value
 
 
 def check_messages(messages: Sequence[Any]) -> Sequence[dict[str, Any]]:

@@ -52,6 +52,10 @@ def load_engine(model: str | None) -> Any:
 
 def read_text(text: str) -> str:
     if text != "-":
+        # Python keeps the bytes of an argument that is not UTF-8 as half characters (surrogate escapes).
+        broken = next((c for c in text if "\udc80" <= c <= "\udcff"), None)
+        if broken is not None:
+            fail(f"the text is not valid UTF-8 (byte 0x{ord(broken) - 0xDC00:02x}): set the terminal to UTF-8.")
         return text
     raw = sys.stdin.buffer.read()
     try:

@@ -106,6 +106,17 @@ class FeedbackStore:
         if not isinstance(suggestion_id, str) or not suggestion_id.strip():
             raise InputError("Feedback needs the id of the suggestion (template id or article url).")
         clean = schema.check_text(text)
+        for name, value in (("suggestion_id", suggestion_id), ("message_id", message_id), ("company", company)):
+            if value is not None:
+                schema.check_field(name, value)
+        if agent is not None:
+            schema.check_field("agent", agent)
+        for name, value in (("suggested_text", suggested_text), ("final_text", final_text)):
+            if value is not None and value.strip():
+                try:
+                    schema.check_text(value)
+                except InputError as exc:  # the same rules as a message text: no binary, no half characters
+                    raise InputError(f"{name}: {exc}") from None
         if action == "edited" and not (isinstance(final_text, str) and final_text.strip()):
             raise InputError("Feedback with action 'edited' needs the final text the agent sent.")
         checked_labels = _check_labels(labels)

@@ -6,7 +6,6 @@ one bad line never hides a whole library.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 
 from webcare_nlp.dataset import TRAINING_DATA
 from webcare_nlp.errors import InputError
+from webcare_nlp.records import load_json_line
 
 # A placeholder is a lower-case name in single braces: "{naam}", "{boekingscode}".
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
@@ -247,13 +247,14 @@ def _read_file(path: Path) -> Iterator[tuple[str, int, Any]]:
     if path.suffix in {".yaml", ".yml"}:
         yield from _read_yaml(path, text)
     elif path.suffix == ".jsonl":
-        for line_no, line in enumerate(text.splitlines(), 1):
+        # Lines end at "\n" only: a JSON string may hold U+2028 or other characters `splitlines` breaks at.
+        for line_no, line in enumerate(text.split("\n"), 1):
             if not line.strip():
                 continue
             try:
-                yield str(path), line_no, json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{line_no}: not valid JSON ({exc.msg}).") from exc
+                yield str(path), line_no, load_json_line(line)
+            except ValueError as exc:
+                raise InputError(f"{path}:{line_no}: {exc}.") from None
     else:
         raise InputError(f"{path}: use a .jsonl or .yaml file.")
 
