@@ -97,3 +97,15 @@ def test_review_reads_a_csv_archive_as_score_does(tmp_path, tiny_model):
     assert picked[".csv"] == picked[".jsonl"]
     rejects = (tmp_path / "csv.jsonl.rejects.jsonl").read_text().splitlines()
     assert [json.loads(r)["line"] for r in rejects] == [len(ARCHIVE) + 2]
+
+
+def test_review_output_dash_writes_to_standard_output(tmp_path, tiny_model, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "archive.jsonl"
+    source.write_text("".join(json.dumps({"text": t}) + "\n" for t in ARCHIVE) + "not json\n")
+    result = runner.invoke(app, ["review", str(source), "--output", "-", "--n", "4", "--model", str(tiny_model)])
+    assert result.exit_code == 0, result.output
+    picked = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [p["review"]["rank"] for p in picked] == [1, 2, 3, 4]
+    assert '"raw": "not json"' in result.stderr and '"picked": 4' in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["archive.jsonl"]  # no "-", no "-.rejects.jsonl"

@@ -9,7 +9,7 @@ from webcare_nlp.text.pipeline import TextPipeline
 from webcare_nlp.topics.ctfidf import class_tfidf, short_label
 from webcare_nlp.topics.discover import discover_topics
 from webcare_nlp.topics.model import TopicModel
-from webcare_nlp.topics.trends import find_spikes, parse_time, topic_trends
+from webcare_nlp.topics.trends import find_spikes, outside_bulk, parse_time, topic_trends
 
 BAGGAGE = [
     "Mijn koffer is niet aangekomen op Schiphol",
@@ -238,3 +238,23 @@ def test_raw_dicts_are_checked_and_a_bad_one_is_named():
         discover_topics([{"text": "waar is mijn pakket"}, {"text": 5}])
     run = discover_topics([{"text": "waar is mijn pakket"}] * 3, keep_intents=None)
     assert run.topics_of_messages[0] is not None and len(set(run.topics_of_messages)) == 1
+
+
+def test_dates_far_from_the_archive_are_left_out_of_the_trends_not_the_topics(pipeline):
+    records = messages(BAGGAGE + APP)
+    for i, record in enumerate(records):
+        record["created_at"] = f"2026-03-{i + 1:02d}T10:00:00+01:00"
+    clean = discover_topics(records, text_pipeline=pipeline, keep_intents=None)
+    records[0]["created_at"], records[5]["created_at"] = "2999-01-01T00:00:00+00:00", "0001-01-01T00:00:00Z"
+    run = discover_topics(records, text_pipeline=pipeline, keep_intents=None)
+    assert run.topics_of_messages == clean.topics_of_messages
+    assert run.trends is not None and len(run.trends.starts) == 7  # 2 .. 8 March, not a thousand years of days
+    assert sum(sum(v) for v in run.trends.volumes.values()) == 6
+    assert any(w.startswith("2 message(s)") and "m0 (2999" in w and "m5 (0001" in w for w in run.warnings)
+
+
+def test_outside_bulk_keeps_a_long_archive_and_drops_a_mistyped_year():
+    months = [parse_time(f"{2024 + m // 12}-{m % 12 + 1:02d}-15T10:00:00Z") for m in range(30)]
+    assert not any(outside_bulk([*months, None]))
+    assert outside_bulk([*months, parse_time("2999-01-01T00:00:00Z")])[-1]
+    assert parse_time("0001-01-01T00:00:00+01:00") is None  # before year 1 in UTC: unreadable, not a crash

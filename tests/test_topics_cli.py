@@ -157,3 +157,17 @@ def test_tampered_topic_model_is_refused(archive, tmp_path, tiny_model):
         handle.write(b"tampered")
     with pytest.raises(ModelError, match="SHA-256"):
         Engine.load(model_dir)
+
+
+def test_output_dash_writes_the_lines_to_standard_output(archive, tmp_path, tiny_model, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    base = ["topics", str(archive), "--output", "-", "--all-intents", "--model", str(tiny_model)]
+    result = runner.invoke(app, base)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["id"] for line in lines] == [f"m{i}" for i in range(8)]
+    assert '"topics": 2' in result.stderr and "warning:" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["archive.jsonl"]  # no "-", no "-.summary.json"
+    with_summary = runner.invoke(app, [*base, "--summary", "s.json"])
+    assert with_summary.exit_code == 0 and with_summary.stdout == result.stdout
+    assert json.loads((tmp_path / "s.json").read_text())["topics"] == 2 and not (tmp_path / "-").exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from webcare_nlp.dataset import near_duplicate_pairs
 from webcare_nlp.engine import Engine
 from webcare_nlp.errors import InputError, check_output_file
 from webcare_nlp.records import Reject, iter_jsonl
+
+STDIO = "-"  # standard output, as for `webcare score`
 
 # Intent and sentiment that contradict each other: one of the two labels is probably wrong.
 _CLASHES = {("compliment", "negative"), ("complaint", "positive")}
@@ -174,22 +177,27 @@ def review_file(
     """Read an archive, write the `n` messages to label next to `output`, rejects beside it.
 
     `source` is read as JSON Lines unless its `lines` are given (the CLI reads CSV and Parquet that way).
+    An `output` of "-" is standard output; the rejects then go to standard error, as `webcare score` does.
     """
     source, output = Path(source), Path(output)
+    to_file = str(output) != STDIO
     if lines is None and not source.is_file():
         raise InputError(f"No such input file: {source}.")
-    if output.exists() and not overwrite:
-        raise InputError(f"{output} exists; pass --overwrite to replace it.")
-    check_output_file(output)
+    if to_file:
+        if output.exists() and not overwrite:
+            raise InputError(f"{output} exists; pass --overwrite to replace it.")
+        check_output_file(output)
     rejects_path = output.with_name(output.name + ".rejects.jsonl")
     with ExitStack() as stack:
-        rejects = stack.enter_context(rejects_path.open("w", encoding="utf-8"))
+        rejects = stack.enter_context(rejects_path.open("w", encoding="utf-8")) if to_file else sys.stderr
         if lines is None:
             lines = iter_jsonl(stack.enter_context(source.open("rb")))
         picked, summary = pick_for_review(engines, lines, n=n, rejects=rejects)
-    if not summary.rejected:
+    if to_file and not summary.rejected:
         rejects_path.unlink()
-    with output.open("w", encoding="utf-8") as handle:
+    with ExitStack() as stack:
+        handle = stack.enter_context(output.open("w", encoding="utf-8")) if to_file else sys.stdout
         for rank, candidate in enumerate(picked, start=1):
             handle.write(json.dumps(review_record(candidate, rank), ensure_ascii=False) + "\n")
+        handle.flush()
     return summary

@@ -17,7 +17,9 @@ def review(
     source: Annotated[
         Path, typer.Argument(metavar="IN", help="An unlabelled archive of messages (.jsonl, .csv or .parquet).")
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The messages to label next (.jsonl).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The messages to label next (.jsonl, or - for standard output).")
+    ],
     n: Annotated[int, typer.Option("--n", help="How many messages to pick.", min=1, max=100_000)] = 200,
     second: Annotated[
         list[str] | None,
@@ -29,7 +31,7 @@ def review(
     """Pick the messages the models are least sure about, or disagree on, for a person to label next.
 
     Each output line is the message plus "review": rank, score, reasons and the model's suggested labels.
-    Unreadable lines go to OUT.rejects.jsonl.
+    Unreadable lines go to OUT.rejects.jsonl (to standard error with --output -).
 
     Example:
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +11,8 @@ import typer
 
 from webcare_nlp.cli._app import ModelOption, app, check_output_file, fail, load_engine, warn_skipped
 from webcare_nlp.errors import WebcareError
+
+STDIO = "-"  # standard output, as for `webcare score`
 
 
 def _read_messages(source: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -25,6 +28,16 @@ def _read_messages(source: str) -> tuple[list[dict[str, Any]], list[dict[str, An
         else:
             messages.append(record)
     return messages, rejects
+
+
+def _write_rejects(rejects: list[dict[str, Any]], path: Path | None) -> None:
+    """The unreadable lines to `path`, or to standard error (as `webcare score` does) when OUT is -."""
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects)
+    if path is None:
+        sys.stderr.write(text)
+    else:
+        path.write_text(text, "utf-8")
+    typer.echo(f"warning: {len(rejects)} unreadable line(s) written to {path or 'standard error'}", err=True)
 
 
 def _documents(templates: Path | None, articles: Path | None) -> list[dict[str, Any]] | None:
@@ -48,8 +61,12 @@ def _documents(templates: Path | None, articles: Path | None) -> list[dict[str, 
 @app.command()
 def topics(
     source: Annotated[str, typer.Argument(metavar="IN", help="Messages: .jsonl, .csv or .parquet (or - for JSONL).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Per-message topics (.jsonl).")],
-    summary: Annotated[Path | None, typer.Option(help="Summary JSON (default: OUT.summary.json).")] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Per-message topics (.jsonl, or - for standard output).")
+    ],
+    summary: Annotated[
+        Path | None, typer.Option(help="Summary JSON (default: OUT.summary.json; none with --output -).")
+    ] = None,
     report: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report here.")] = None,
     save: Annotated[
         bool, typer.Option(help="Store the topic model with the engine, for analyze/suggest/score.")
@@ -86,6 +103,7 @@ def topics(
 
     Writes one line per message ({"id", "topic", "topic_label"}) and a summary with the topics, their
     trends and spikes, and (with --templates/--articles) the topics no template or article covers.
+    With --output - the lines go to standard output and the summary only where --summary says.
 
     Example:
 
@@ -98,10 +116,12 @@ def topics(
     from webcare_nlp.topics.model import TopicModel
     from webcare_nlp.topics.report import write_report
 
-    summary = summary or output.with_name(output.name + ".summary.json")
+    to_stdout = str(output) == STDIO
+    if summary is None and not to_stdout:
+        summary = output.with_name(output.name + ".summary.json")
     if bucket not in ("day", "hour", "auto"):
         fail(f"--bucket must be day, hour or auto, not {bucket!r}.")
-    for path in (output, summary, report):
+    for path in (None if to_stdout else output, summary, report):
         if path is None:
             continue
         check_output_file(path)  # now, not after the clustering
@@ -110,10 +130,8 @@ def topics(
     try:
         cluster_model = make_cluster_model(clusterer, min_size=min_size, n_topics=n_topics)
         messages, rejects = _read_messages(source)
-        rejects_path = output.with_name(output.name + ".rejects.jsonl")
         if rejects:
-            rejects_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects), "utf-8")
-            typer.echo(f"warning: {len(rejects)} unreadable line(s) written to {rejects_path}", err=True)
+            _write_rejects(rejects, None if to_stdout else output.with_name(output.name + ".rejects.jsonl"))
         engine = load_engine(model)
         intents = None if all_intents else [r["intent"] for r in engine.analyze_many(messages)]
         run = discover_topics(
@@ -131,7 +149,7 @@ def topics(
             documents=_documents(templates, articles),
             bucket=bucket,
         )
-        write_run(run, output, summary)
+        write_run(run, sys.stdout if to_stdout else output, summary)
         if report is not None:
             write_report(run, report)
         if save:

@@ -6,14 +6,14 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from webcare_nlp.errors import InputError
 from webcare_nlp.schema import check_messages
 from webcare_nlp.text.pipeline import TextPipeline
 from webcare_nlp.topics.coverage import coverage
 from webcare_nlp.topics.model import Topic, TopicModel
-from webcare_nlp.topics.trends import Trends, parse_time, topic_trends
+from webcare_nlp.topics.trends import Trends, outside_bulk, parse_time, topic_trends
 
 # Praise, suggestions and spam are not FAQ material; the issue asks for questions, requests, complaints.
 FAQ_INTENTS = ("question", "request", "complaint")
@@ -63,6 +63,11 @@ class TopicRun:
             "trends": self.trends.as_dict() if self.trends else None,
             "coverage": self.coverage,
         }
+
+
+def _shown(ids: list[Any]) -> str:
+    """The first few ids, for a warning that stays one line."""
+    return ", ".join(map(str, ids[:5])) + (", ..." if len(ids) > 5 else "")
 
 
 def discover_topics(
@@ -124,11 +129,19 @@ def discover_topics(
         m["id"] for m in messages if m.get("created_at") not in (None, "") and parse_time(m["created_at"]) is None
     ]
     if broken:
-        shown = ", ".join(map(str, broken[:5])) + (", ..." if len(broken) > 5 else "")
         warnings.append(
-            f"{len(broken)} message(s) have a created_at that is not an ISO 8601 time (ids {shown}); they are "
-            "grouped into topics but left out of the trends."
+            f"{len(broken)} message(s) have a created_at that is not an ISO 8601 time (ids {_shown(broken)}); "
+            "they are grouped into topics but left out of the trends."
         )
+    outside = outside_bulk(times)
+    if any(outside):
+        far = [f"{m['id']} ({m['created_at']})" for m, out in zip(messages, outside, strict=True) if out]
+        warnings.append(
+            f"{len(far)} message(s) have a created_at cut off from the bulk of the archive by a year without "
+            f"messages, probably mistyped (ids {_shown(far)}); they are grouped into topics but left out of the "
+            "trends, which would otherwise span that gap."
+        )
+        times = [None if out else t for t, out in zip(times, outside, strict=True)]
     trends = topic_trends(topics_of_messages, times, bucket=bucket)
     if trends is None and chosen and any(t is not None for t in topics_of_messages):
         warnings.append("No message has a usable created_at: no trends or spikes.")
@@ -147,9 +160,18 @@ def discover_topics(
     )
 
 
-def write_run(run: TopicRun, output: Path, summary: Path) -> None:
-    """The per-message lines to `output` (JSONL) and the summary JSON to `summary`."""
-    with Path(output).open("w", encoding="utf-8") as handle:
-        for line in run.assignments():
-            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
-    Path(summary).write_text(json.dumps(run.summary(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+def write_run(run: TopicRun, output: Path | IO[str], summary: Path | None) -> None:
+    """The per-message lines to `output` (a JSONL file or an open stream) and the summary JSON to `summary`."""
+    if isinstance(output, Path):
+        with output.open("w", encoding="utf-8") as handle:
+            _write_lines(run, handle)
+    else:
+        _write_lines(run, output)
+        output.flush()
+    if summary is not None:
+        Path(summary).write_text(json.dumps(run.summary(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _write_lines(run: TopicRun, handle: IO[str]) -> None:
+    for line in run.assignments():
+        handle.write(json.dumps(line, ensure_ascii=False) + "\n")

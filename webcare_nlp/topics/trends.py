@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
 BUCKETS = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
+# A whole year without a message splits an archive: a date beyond such a silence is a mistype (2999, 0001)
+# or another archive, and buckets stretched over it would number in the hundreds of thousands.
+SILENCE = timedelta(days=365)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -25,9 +29,30 @@ def parse_time(value: Any) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    except (ValueError, OverflowError):  # OverflowError: "0001-01-01T00:00+01:00" is before year 1 in UTC
         return None
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def outside_bulk(created: list[datetime | None]) -> list[bool]:
+    """For each time, whether the trends should leave it out: it lies outside the archive's bulk.
+
+    The bulk is the largest stretch of dates in which no year passes without a message (of equally large
+    stretches, the latest). A time of None is never outside; it is left out anyway.
+
+    Example:
+        >>> times = [datetime(2026, 3, day) for day in (1, 2, 3)] + [datetime(2999, 1, 1), datetime(1, 1, 1), None]
+        >>> outside_bulk(times)
+        [False, False, False, True, True, False]
+    """
+    dated = sorted(c for c in created if c is not None)
+    if not dated:
+        return [False] * len(created)
+    cuts = [i for i, (a, b) in enumerate(pairwise(dated), start=1) if b - a > SILENCE]
+    stretches = list(zip([0, *cuts], [*cuts, len(dated)], strict=True))
+    start, end = max(reversed(stretches), key=lambda s: s[1] - s[0])
+    first, last = dated[start], dated[end - 1]
+    return [c is not None and not first <= c <= last for c in created]
 
 
 def _floor(moment: datetime, bucket: str) -> datetime:
@@ -101,7 +126,7 @@ def topic_trends(
 
     Args:
         topics: each message's topic id (None: no topic).
-        created: each message's time (None: unknown, left out).
+        created: each message's time (None: unknown, left out); drop the times `outside_bulk` names first.
         bucket: "day", "hour", or "auto" (hours when the archive spans at most three days).
         baseline: number of preceding buckets a spike is measured against.
         new_window: buckets at the end in which a topic's first message makes it new (default: the baseline).
