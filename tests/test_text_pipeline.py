@@ -70,3 +70,11 @@ def test_spacy_runs_once_per_message(monkeypatch):
     monkeypatch.setattr(type(nlp), "pipe", counting_pipe)
     TextPipeline().process_many(["hoi", "waar is mijn pakket", "top!"], langs=["nl", "nl", "nl"])
     assert calls == [3]
+
+
+@pytest.mark.parametrize("run", ["😡" * 150, "😡🤬" * 60 + "!!", ")" * 120, "(" * 60 + "haha" + "😂" * 60])
+def test_a_long_run_without_spaces_gives_the_tokens_spacy_would_make(run):
+    # spaCy's affix splitting is quadratic on such runs; the pipeline spaces them out first (LONG_RUN).
+    processed = TextPipeline().process(f"hoi {run} dag", lang="nl")
+    whole = [token.text.lower() for token in build_nlp("nl").make_doc(f"hoi {run} dag")]
+    assert processed.tokens == whole and len(processed.tokens) > 100
