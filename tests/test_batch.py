@@ -190,6 +190,8 @@ def test_csv_rows_that_cannot_be_read_are_rejected_with_their_line(tmp_path, eng
     ("name", "content", "message"),
     [
         ("no_text.csv", b"id,bericht\n1,hoi\n", "no 'text' column"),
+        ("twice.csv", b"id,text,text\n1,hallo,hoi\n", "'text' more than once"),
+        ("old_mac.csv", b"id,text\r1,hoi\r2,dag\r", "bare carriage return"),
         ("empty.csv", b"", "empty"),
         ("notes.txt", b"hoi\n", "Cannot tell the format"),
         ("broken.parquet", b"PAR1 not really", "not a readable Parquet file"),

@@ -151,15 +151,34 @@ def _csv_header(stream: IO[bytes]) -> tuple[list[str], str, int]:
         header_line = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError("The CSV header is not valid UTF-8: save the file as UTF-8.") from exc
-    for delimiter in CSV_DELIMITERS:
-        names = [name.strip() for name in next(csv.reader([header_line], delimiter=delimiter))]
-        if "text" in names:
-            return names, delimiter, len(raw)
-    found = next(csv.reader([header_line]))
+    if "\r" in header_line.rstrip("\r\n"):
+        raise InputError(
+            "The CSV file's lines end in a bare carriage return (old Mac line ends), so it reads as one line: "
+            "save it with \\n or \\r\\n line ends."
+        )
+    try:
+        for delimiter in CSV_DELIMITERS:
+            names = [name.strip() for name in next(csv.reader([header_line], delimiter=delimiter))]
+            if "text" in names:
+                _refuse_repeated(names)
+                return names, delimiter, len(raw)
+        found = next(csv.reader([header_line]))
+    except csv.Error as exc:
+        raise InputError(f"The CSV header cannot be read: {exc}.") from None
     raise InputError(
         f"The CSV file has no 'text' column (header: {', '.join(found)[:200]}). Name the message column "
         f"'text'; the delimiter may be one of {' '.join(repr(d) for d in CSV_DELIMITERS)}."
     )
+
+
+def _refuse_repeated(names: list[str]) -> None:
+    """Two columns of one name: a row would keep only the last cell, so the other would be lost unseen."""
+    repeated = sorted({name for name in names if names.count(name) > 1 and name})
+    if repeated:
+        raise InputError(
+            f"The CSV header names the column(s) {', '.join(map(repr, repeated))} more than once; "
+            "give every column its own name."
+        )
 
 
 def _csv_row(names: list[str], row: list[str], line: int, raw: str) -> dict[str, Any] | Reject:
