@@ -11,9 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from webcare_nlp.batch import score_file
 from webcare_nlp.batch.run import state_path
+from webcare_nlp.batch.writers import part_path
+from webcare_nlp.cli import app
+from webcare_nlp.errors import InputError
 
 TEXTS = [
     "Waar blijft mijn pakket? Al een week niks gehoord",
@@ -130,3 +134,89 @@ def test_a_script_without_a_main_guard_is_told_why_its_workers_died(tmp_path: Pa
     assert run.returncode != 0
     assert 'if __name__ == "__main__":' in run.stderr.splitlines()[-1]
     assert not (tmp_path / "out.jsonl").exists()
+
+
+# -- working files and state that cannot be trusted are refused, not resumed from ------------------------
+def _interrupted(tmp_path: Path, engine) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
+    """An input and the output of a run stopped after a few checkpoints, its working files left behind."""
+    source, output = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    _archive(source, 40)
+
+    def stop(position, summary):  # type: ignore[no-untyped-def]
+        if summary.lines > 25:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        score_file(str(source), str(output), engine=engine, chunk_size=10, progress=stop)
+    return source, output
+
+
+def _working_files(output: Path) -> dict[Path, bytes]:
+    files = [part_path(output), part_path(Path(f"{output}.rejects.jsonl")), state_path(output)]
+    return {path: path.read_bytes() for path in files if path.exists()}
+
+
+def _resume_refused(source: Path, output: Path, engine, match: str) -> str:  # type: ignore[no-untyped-def]
+    before = _working_files(output)
+    with pytest.raises(InputError, match=match) as refused:
+        score_file(str(source), str(output), engine=engine, chunk_size=10, resume=True)
+    message = str(refused.value)
+    assert "\n" not in message and "--overwrite" in message
+    assert _working_files(output) == before and not output.exists()  # nothing cut, padded or moved
+    return message
+
+
+def test_a_part_file_shorter_than_its_checkpoint_is_refused(tmp_path, engine):
+    source, output = _interrupted(tmp_path, engine)
+    checkpoint = json.loads(state_path(output).read_text())["output"]["bytes"]
+    with part_path(output).open("r+b") as part:
+        part.truncate(checkpoint // 2)  # lines the checkpoint counts as written are gone
+    message = _resume_refused(source, output, engine, "fewer than")
+    assert f"{checkpoint // 2:,} bytes" in message and f"{checkpoint:,}" in message
+    assert b"\0" not in part_path(output).read_bytes()
+
+
+def test_the_cli_refuses_a_cut_short_part_file_with_exit_code_2(tmp_path, engine):
+    source, output = _interrupted(tmp_path, engine)
+    part_path(output).write_bytes(b"")
+    result = CliRunner().invoke(app, ["score", str(source), "--output", str(output), "--resume", "--no-progress"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: Cannot resume") and "Traceback" not in result.output
+    assert part_path(output).stat().st_size == 0 and not output.exists()
+
+
+def test_a_part_file_longer_than_its_checkpoint_is_cut_back_and_resumed(tmp_path, engine):
+    source, output = _interrupted(tmp_path, engine)
+    with part_path(output).open("ab") as part:
+        part.write(b'{"id": "written after the last checkpoint"')  # what a kill leaves behind
+    score_file(str(source), str(output), engine=engine, chunk_size=10, resume=True)
+    clean = tmp_path / "clean.jsonl"
+    score_file(str(source), str(clean), engine=engine, chunk_size=10)
+    assert output.read_bytes() == clean.read_bytes()
+
+
+@pytest.mark.parametrize("rejects", [False, True], ids=["output", "rejects"])
+def test_a_deleted_part_file_is_refused(tmp_path, engine, rejects):
+    source, output = _interrupted(tmp_path, engine)
+    gone = part_path(Path(f"{output}.rejects.jsonl") if rejects else output)
+    gone.unlink()
+    message = _resume_refused(source, output, engine, "is gone")
+    assert str(gone) in message and not gone.exists()
+
+
+@pytest.mark.parametrize(
+    ("damage", "match"),
+    [
+        (lambda state: json.dumps([state]).encode(), "not a JSON object"),
+        (lambda state: json.dumps({k: v for k, v in state.items() if k != "position"}).encode(), "position missing"),
+        (lambda state: json.dumps({**state, "output": {}}).encode(), "output.bytes missing"),
+        (lambda state: json.dumps(state).encode("utf-16"), "Cannot read"),
+        (lambda state: json.dumps(state).encode()[:-20], "Cannot read"),
+    ],
+    ids=["list", "no-position", "no-output-bytes", "not-utf8", "cut-short"],
+)
+def test_a_damaged_state_file_is_refused(tmp_path, engine, damage, match):
+    source, output = _interrupted(tmp_path, engine)
+    state_path(output).write_bytes(damage(json.loads(state_path(output).read_text())))
+    message = _resume_refused(source, output, engine, match)
+    assert str(state_path(output)) in message

@@ -35,7 +35,14 @@ from webcare_nlp.batch.chunks import score_items as _score_items
 from webcare_nlp.batch.formats import STDIO, detect_format
 from webcare_nlp.batch.readers import Chunks, Position, input_size, parquet_files, read_chunks
 from webcare_nlp.batch.summary import ScoreSummary
-from webcare_nlp.batch.writers import RejectsWriter, open_writer, part_path
+from webcare_nlp.batch.writers import (
+    START_OVER,
+    RejectsWriter,
+    check_resumable,
+    check_working_file,
+    open_writer,
+    part_path,
+)
 from webcare_nlp.errors import InputError, WebcareError, check_output_file
 
 if TYPE_CHECKING:
@@ -63,17 +70,54 @@ def _fingerprint(source: str) -> dict[str, Any]:
     }
 
 
+# What a checkpoint holds; a state file without it is damaged, and resuming from it would fail or lose lines.
+_STATE_KEYS: dict[str, type] = {
+    "source": dict,
+    "settings": dict,
+    "format": str,
+    "position": dict,
+    "output": dict,
+    "rejects": int,
+    "summary": dict,
+}
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _damage(state: dict[str, Any]) -> str | None:
+    """What is missing from a state file or of the wrong type, or None when it can be resumed from."""
+    wrong = [key for key, kind in _STATE_KEYS.items() if not isinstance(state.get(key), kind)]
+    if wrong:
+        return f"{', '.join(wrong)} missing or of the wrong type"
+    written = ("parts",) if state["format"] == "parquet" else ("bytes",)
+    counts = {"position": ("offset", "line", "blank"), "summary": ("lines", "scored", "rejected"), "output": written}
+    wrong = [f"{part}.{key}" for part, keys in counts.items() for key in keys if not _is_count(state[part].get(key))]
+    if not _is_count(state["rejects"]):
+        wrong.append("rejects")
+    columns = state["output"].get("columns", False)
+    if state["format"] == "csv" and not (columns is None or isinstance(columns, list)):
+        wrong.append("output.columns")
+    return f"{', '.join(wrong)} missing or not a count" if wrong else None
+
+
 def _load_state(output: str, source: str, settings: ScoreSettings, fmt: str) -> dict[str, Any]:
     path = state_path(output)
     try:
-        state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"Cannot read the resume state {path}: {exc}; pass --overwrite to start again.") from exc
-    if state.get("version") != STATE_VERSION:
-        raise InputError(f"{path} was written by another version; pass --overwrite to start again.")
+        state: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8
+        raise InputError(f"Cannot read the resume state {path}: {exc}; {START_OVER}.") from exc
+    if not isinstance(state, dict) or "version" not in state:
+        raise InputError(f"The resume state {path} is damaged (not a JSON object with a version); {START_OVER}.")
+    if state["version"] != STATE_VERSION:
+        raise InputError(f"{path} was written by another version; {START_OVER}.")
+    damage = _damage(state)
+    if damage:
+        raise InputError(f"The resume state {path} is damaged ({damage}); {START_OVER}.")
     if state["source"] != _fingerprint(source):
         raise InputError(
-            f"The unfinished run of {output} read another or a changed input ({state['source']['path']}); "
+            f"The unfinished run of {output} read another or a changed input ({state['source'].get('path')}); "
             "pass --overwrite to start again."
         )
     if state["settings"] != json.loads(json.dumps(asdict(settings))) or state["format"] != fmt:
@@ -81,6 +125,8 @@ def _load_state(output: str, source: str, settings: ScoreSettings, fmt: str) -> 
             f"The unfinished run of {output} used other settings ({state['settings']}); "
             "resume with the same options, or pass --overwrite to start again."
         )
+    check_working_file(part_path(rejects_path(output)), state["rejects"])
+    check_resumable(output, fmt, state["output"])
     return state
 
 

@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from webcare_nlp.batch.chunks import ChunkResult
 from webcare_nlp.batch.formats import STDIO, require_pyarrow
+from webcare_nlp.errors import InputError
 
 # Column types of the contract's non-text columns in Parquet; every other column is a string.
 PARQUET_TYPES = {
@@ -35,6 +36,26 @@ def part_path(path: Path, suffix: str = ".part") -> Path:
     return path.with_name(f".{path.name}{suffix}")
 
 
+START_OVER = "run again with --overwrite instead of --resume to start over"
+
+
+def check_working_file(path: Path, at: int) -> None:
+    """Refuse to resume from a working file that is gone or shorter than its checkpoint: lines were lost.
+
+    A killed process leaves what it wrote to the system, so after SIGKILL the file reaches its checkpoint. A
+    power cut can leave it shorter, which is refused here; the checkpoints are not fsynced, which cost 2-3 %
+    of a run (15 % with chunks of 50)."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError(f"Cannot resume: the working file {path} is gone; {START_OVER}.") from None
+    if size < at:
+        raise InputError(
+            f"Cannot resume: the working file {path} holds {size:,} bytes, fewer than the {at:,} of its "
+            f"checkpoint, so scored lines were lost; {START_OVER}."
+        )
+
+
 class _TruncatableFile:
     """An append-only binary file that can be cut back to a checkpointed size."""
 
@@ -43,6 +64,7 @@ class _TruncatableFile:
         if at is None:
             self.handle: IO[bytes] = path.open("wb")
         else:
+            check_working_file(path, at)  # truncate() would pad a short file with NUL bytes
             self.handle = path.open("r+b")
             self.handle.truncate(at)
             self.handle.seek(at)
@@ -150,6 +172,10 @@ class CsvWriter:
         self._file.close()
 
 
+def parquet_part(folder: Path, index: int) -> Path:
+    return folder / f"{index:06d}.parquet"
+
+
 class ParquetWriter:
     """Parquet cannot be appended to after a crash, so chunks go to numbered part files in a hidden
     folder; `finish` streams them, in order, into one file."""
@@ -190,7 +216,7 @@ class ParquetWriter:
                 values = [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
             columns[name] = values
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self.folder / f"{self.closed:06d}.parquet", self.schema)
+            self._writer = pq.ParquetWriter(parquet_part(self.folder, self.closed), self.schema)
         self._writer.write_table(pa.Table.from_pydict(columns, schema=self.schema))
         self._rows += n
         if self._rows >= PARQUET_PART_ROWS:
@@ -239,3 +265,13 @@ def open_writer(output: str, fmt: str, *, state: dict[str, Any] | None = None) -
     if fmt == "parquet":
         return ParquetWriter(path, state=state)
     return JsonlWriter(path, state=state)
+
+
+def check_resumable(output: str, fmt: str, state: dict[str, Any]) -> None:
+    """Refuse, before any file is touched, to reopen working files that no longer reach their checkpoint."""
+    path = Path(output)
+    if fmt != "parquet":
+        check_working_file(part_path(path), state["bytes"])
+        return
+    for index in range(state["parts"]):
+        check_working_file(parquet_part(part_path(path, ".parts"), index), 0)
