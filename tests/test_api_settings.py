@@ -99,6 +99,12 @@ def test_serve_help_has_an_example_and_bad_settings_exit_2(tmp_path: Path) -> No
     assert result.exit_code == 2 and "error:" in result.output and "timeout_seconds" in result.output
     result = runner.invoke(app, ["serve", "--log-level", "loud"])
     assert result.exit_code == 2 and "log level" in result.output
+    # An unusable feedback database is refused before the server starts, not on the first /feedback.
+    not_sqlite = tmp_path / "notes.db"
+    not_sqlite.write_text("not a database\n", encoding="utf-8")
+    for database in (tmp_path, not_sqlite):
+        result = runner.invoke(app, ["serve", "--database", str(database)])
+        assert result.exit_code == 2 and str(database) in result.output
 
 
 def test_body_limit_refuses_a_content_length_that_is_not_a_number() -> None:

@@ -16,6 +16,17 @@ from webcare_nlp.api.settings import Settings
 log = logging.getLogger("webcare_nlp.api")
 
 
+def check_database(settings: Settings) -> None:
+    """Refuse an unusable feedback database (a folder, a file that is not SQLite) when the server starts,
+    not on the first /feedback, which would answer an agent with the server's mistake."""
+    try:
+        from webcare_nlp.rank.feedback import FeedbackStore
+    except ImportError:  # no ranker in this version: no feedback either
+        return
+    settings.database.parent.mkdir(parents=True, exist_ok=True)
+    FeedbackStore(settings.database)
+
+
 def load_engine(settings: Settings) -> Any:
     """The engine of `settings.model`, with the template library when the ranker is installed."""
     from webcare_nlp.engine import Engine

@@ -44,6 +44,7 @@ def serve(
         import uvicorn
 
         from webcare_nlp.api.app import create_app
+        from webcare_nlp.api.services import check_database
         from webcare_nlp.api.settings import Settings
     except ImportError as exc:
         fail(f"the web server needs the api extra ({exc.name} is missing): pip install 'webcare-nlp[api]'")
@@ -61,6 +62,7 @@ def serve(
             database=database,
             agent_initials=initials,
         )
+        check_database(settings)
         if workers == 1:
             web_app = create_app(settings)
     except WebcareError as exc:
