@@ -126,6 +126,20 @@ def test_a_body_that_is_not_utf8_is_400_saying_so(client, raw):
     assert "UTF-8" in response.json()["error"]
 
 
+@pytest.mark.parametrize(
+    ("raw", "content_type", "message"),
+    [
+        (b'{"text": "hoi",}', "application/json", "body: not valid JSON at character 15"),
+        (b"hoi", "text/plain", "body: send a JSON object"),
+        (b'"hoi"', "application/json", "body: send a JSON object"),
+    ],
+)
+def test_a_body_that_is_no_json_object_says_so(tmp_path, raw, content_type, message):
+    with make_client(tmp_path, FakeEngine()) as fake:
+        response = fake.post("/analyze", content=raw, headers={"content-type": content_type})
+    assert response.status_code == 422 and response.json()["error"].startswith(message)
+
+
 def test_body_over_the_limit_is_413(tmp_path):
     with make_client(tmp_path, FakeEngine(), max_body_bytes=1_000) as small:
         declared = small.post("/analyze", json={"text": "x" * 2_000})

@@ -88,14 +88,26 @@ def _field(loc: Any) -> str:
     return ".".join(parts) or "body"
 
 
+def _message(error: Any) -> str:
+    """pydantic's words, where they name neither the cause nor the remedy replaced by ones that do."""
+    kind, loc = error.get("type"), tuple(error.get("loc", ()))
+    if kind == "json_invalid":  # its loc is the character where parsing stopped, not a field
+        reason = (error.get("ctx") or {}).get("error", "")
+        where = f" at character {loc[-1]}" if loc and isinstance(loc[-1], int) else ""
+        return f"not valid JSON{where}{': ' + reason if reason else ''}"
+    if kind in {"model_attributes_type", "dict_type", "model_type"} and loc == ("body",):
+        return 'send a JSON object (Content-Type: application/json), such as {"text": "..."}'
+    return str(error.get("msg", "")).removeprefix("Value error, ")
+
+
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     """422 naming each bad field; the offending input is never echoed (it may be a whole message)."""
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
     detail = [
         {
-            "field": _field(e.get("loc", ())),
+            "field": "body" if e.get("type") == "json_invalid" else _field(e.get("loc", ())),
             "loc": list(e.get("loc", ())),
-            "msg": str(e.get("msg", "")).removeprefix("Value error, "),
+            "msg": _message(e),
             "type": e.get("type"),
         }
         for e in errors
@@ -114,7 +126,10 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
         return await _internal_error(_, exc)
     detail = exc.detail
     if exc.status_code == 400 and detail == _UNPARSED_BODY:
-        detail = "The request body could not be read: send JSON encoded as UTF-8 (Content-Type: application/json)."
+        detail = (
+            "The request body could not be read as JSON: send JSON encoded as UTF-8 (Content-Type: "
+            "application/json), without numbers of thousands of digits or nesting thousands deep."
+        )
     return JSONResponse({"error": str(detail), "detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 
