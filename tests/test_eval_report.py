@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from tests.conftest import tiny_records, write_jsonl
 from webcare_nlp.cli import app
 from webcare_nlp.engine import Engine
+from webcare_nlp.errors import InputError
 from webcare_nlp.evaluation import evaluate
 from webcare_nlp.report import render_html
 
@@ -41,8 +42,10 @@ def test_report_on_partly_labelled_and_unlabelled_files(tiny_engine):
     only_sentiment = [{"id": "1", "text": "Lange wachttijd.", "sentiment": "negative"}]
     page = render_html(evaluate(tiny_engine, only_sentiment, source="s.jsonl"))
     assert ">sentiment<" in page and ">intent<" not in page
-    unlabelled = render_html(evaluate(tiny_engine, [{"text": "hoi"}], source="u.jsonl"))
-    assert "no intent, sentiment or reactive labels" in unlabelled
+    only_reply = render_html(evaluate(tiny_engine, [{"text": "hoi", "reply_expected": True}], source="r.jsonl"))
+    assert "no intent, sentiment or reactive labels" in only_reply
+    with pytest.raises(InputError, match=r"u\.jsonl has no gold labels"):
+        evaluate(tiny_engine, [{"text": "hoi"}], source="u.jsonl")
     gold = [{**tiny_records()[0], "gold_templates": ["air-bagage-01"]}]
     note = render_html(evaluate(tiny_engine, gold, source="g.jsonl"))
     assert "Suggestions" in note  # scored, or a note that says why not
@@ -97,3 +100,38 @@ def test_ranking_is_scored_only_against_the_library_the_gold_ids_come_from(tiny_
     assert scored.ranking["template_answered"] in (0.0, 1.0)
     foreign = evaluate(tiny_engine, [{**tiny_records()[0], "gold_templates": ["other-team-07"]}], source="f.jsonl")
     assert foreign.ranking == {} and "--templates" in foreign.ranking_note
+
+
+def _bad_gold_file(tmp_path: Path) -> Path:
+    records = tiny_records()
+    records[1]["intent"], records[3]["reactive"], records[5]["intent"] = "banana", "maybe", ["complaint"]
+    return write_jsonl(tmp_path / "bad.jsonl", records)
+
+
+@pytest.mark.parametrize("command", ["evaluate", "compare"])
+def test_bad_gold_labels_are_refused_with_their_lines(tmp_path, tiny_model, command):
+    data = _bad_gold_file(tmp_path)
+    args = ["models", "compare", str(tiny_model), str(tiny_model), "--data", str(data)]
+    result = runner.invoke(app, args if command == "compare" else ["evaluate", str(data), "--model", str(tiny_model)])
+    assert result.exit_code == 2 and "error: The file" in result.output and "3 problem(s)" in result.output
+    assert "bad.jsonl:2: unknown intent 'banana'" in result.output
+    assert "bad.jsonl:4: reactive must be true or false" in result.output
+    assert "bad.jsonl:6: unknown intent ['complaint']" in result.output
+
+
+def test_gold_labels_are_checked_against_the_models_intents_and_may_be_partial(tiny_engine):
+    # Partly labelled rows are fine; a label they do carry is checked as `webcare train` checks it.
+    partial = [{"text": "Lange wachttijd.", "sentiment": "negative"}, {"text": "Top!", "reactive": False}]
+    assert set(evaluate(tiny_engine, partial, source="p.jsonl").labels) == {"sentiment", "reactive"}
+    with pytest.raises(InputError, match=r"p\.jsonl:2: reply_expected must be true or false"):
+        evaluate(tiny_engine, [partial[0], {"text": "Top!", "reply_expected": "ja"}], source="p.jsonl")
+
+
+@pytest.mark.parametrize("command", ["evaluate", "compare"])
+def test_a_file_without_gold_labels_is_refused_naming_the_fields(tmp_path, tiny_model, command):
+    data = write_jsonl(tmp_path / "plain.jsonl", [{"id": r["id"], "text": r["text"]} for r in tiny_records()])
+    args = ["models", "compare", str(tiny_model), str(tiny_model), "--data", str(data)]
+    result = runner.invoke(app, args if command == "compare" else ["evaluate", str(data), "--model", str(tiny_model)])
+    assert result.exit_code == 2 and "plain.jsonl has no gold labels" in result.output
+    assert "intent, sentiment, reactive" in result.output and "gold_templates" in result.output
+    assert "Evaluation of" not in result.output

@@ -2,10 +2,14 @@ import dataclasses
 import json
 
 import pytest
+from typer.testing import CliRunner
 
 from tests.conftest import tiny_records, write_jsonl
+from webcare_nlp.cli import app
 from webcare_nlp.errors import InputError
-from webcare_nlp.training import TrainingConfig, train
+from webcare_nlp.training import TrainingConfig, check_output, check_training_data, train
+
+runner = CliRunner()
 
 
 def test_training_is_reproducible(tiny_corpus, tiny_config, tiny_model, tmp_path):
@@ -67,6 +71,7 @@ def test_too_few_examples_per_class_is_refused(tiny_corpus):
         ('families = ["soft_vote"]', "name at least two besides it"),
         ('families = ["logreg", "soft_vote"]', "name at least two besides it"),
         ("families = []", "families is empty"),
+        ("folds = 1", "folds must be 2 or more"),
     ],
 )
 def test_a_bad_setting_in_a_config_file_is_refused_by_name(tmp_path, settings, message):
@@ -131,3 +136,60 @@ def test_a_soft_vote_of_the_other_families_is_cross_validated_and_fitted_calibra
     matrix = engine.vectorizer.transform([Observation(pipeline.process_many([text])[0], None, None)])
     expected = dict(zip(vote.classes_, vote.predict_proba(matrix)[0], strict=True))
     assert analysed["sentiment_scores"] == pytest.approx(expected, abs=1e-4)
+
+
+def test_an_output_that_is_a_file_or_a_folder_of_other_files_is_refused_before_training(tmp_path, tiny_model):
+    data = write_jsonl(tmp_path / "small.jsonl", tiny_records())
+    existing = tmp_path / "existing_file"
+    existing.write_text("keep me")
+    result = runner.invoke(app, ["train", "--data", str(data), "--output", str(existing), "--no-current"])
+    assert result.exit_code == 2 and "error:" in result.output and "is a file" in result.output
+    assert existing.read_text() == "keep me"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="holds other files and no model"):
+        train(data=data, output=other, config=TrainingConfig(min_per_class=1))
+    assert [f.name for f in other.iterdir()] == ["notes.txt"]
+    with pytest.raises(InputError, match="existing_file is a file"):
+        check_output(existing / "model")
+    # A new, an empty and an existing model folder are fine: training writes (over) the model there.
+    (tmp_path / "empty").mkdir()
+    for fine in (tmp_path / "new" / "model", tmp_path / "empty", tiny_model):
+        check_output(fine)
+
+
+def _with_three_compliments() -> list[dict[str, object]]:
+    records = tiny_records()
+    compliments = [i for i, r in enumerate(records) if r["intent"] == "compliment"]
+    return [r for i, r in enumerate(records) if i not in compliments[3:]]
+
+
+def test_classes_too_small_to_calibrate_on_the_folds_are_refused_before_training():
+    records = _with_three_compliments()
+    # A soft vote calibrates within each calibration part: 3 compliments leave 1 there, fewer than 2 folds.
+    with pytest.raises(InputError, match=r"intent \{'compliment': 3\}: with folds = 2 and soft_vote.*at least 4"):
+        check_training_data(records, TrainingConfig(min_per_class=3, folds=2))
+    with pytest.raises(InputError, match=r"intent \{'compliment': 3\}: with folds = 4, calibration needs at least 4"):
+        check_training_data(records, TrainingConfig(min_per_class=3, folds=4, families=("logreg",)))
+    check_training_data(records, TrainingConfig(min_per_class=3, folds=2, families=("logreg", "complement_nb")))
+
+
+def test_a_soft_vote_fold_too_small_to_calibrate_is_refused():
+    # Five negatives, each under another intent: the folds (stratified by intent) do not spread them evenly.
+    records = tiny_records()
+    for i, record in enumerate(records):
+        if i in (0, 5, 10, 15, 20):
+            record["sentiment"] = "negative"
+        elif record["sentiment"] == "negative":
+            record["sentiment"] = "neutral"
+    families = ("logreg", "complement_nb")
+    config = TrainingConfig(min_per_class=1, folds=3, seed=0, families=families)
+    check_training_data(records, config)
+    with pytest.raises(InputError, match=r"sentiment \{'negative': 2\} in training fold 2 of 3"):
+        check_training_data(records, dataclasses.replace(config, families=(*families, "soft_vote")))
+
+
+def test_train_help_shows_the_config_table():
+    result = runner.invoke(app, ["train", "--help"])
+    assert result.exit_code == 0 and "with a [train] table" in " ".join(result.output.replace("│", " ").split())

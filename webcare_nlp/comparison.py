@@ -144,7 +144,9 @@ def compare(
 
     A difference whose interval excludes 0 is unlikely to be resampling noise on this file.
     """
-    messages = check_records(records, source=source)
+    intents = tuple(dict.fromkeys(label_classes(engine_a, "intent", []) + label_classes(engine_b, "intent", [])))
+    gold_fields = (*COMPARED_LABELS, *GOLD_LISTS.values())
+    messages = check_records(records, source=source, intents=intents, gold_fields=gold_fields)
     outputs, notes = {}, []
     for key, engine, name in (("a", engine_a, names[0]), ("b", engine_b, names[1])):
         outputs[key], note = predict(engine, records, messages, top_k=top_k)

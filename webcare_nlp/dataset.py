@@ -101,33 +101,43 @@ def load_labelled(data: Sources) -> list[dict[str, Any]]:
     return records
 
 
-def _label_problems(record: dict[str, Any], intents: tuple[str, ...]) -> list[str]:
+def _label_problems(record: dict[str, Any], intents: tuple[str, ...], *, partial: bool) -> list[str]:
     problems = []
     for field, allowed in (("intent", intents), ("sentiment", schema.SENTIMENTS)):
         value = record.get(field)
         if value is None:
-            problems.append(f"missing {field}; give one of: {', '.join(allowed)}")
-        elif value not in allowed:
-            hint = " (list a new intent with --intents)" if field == "intent" else ""
+            if not partial:
+                problems.append(f"missing {field}; give one of: {', '.join(allowed)}")
+        elif not isinstance(value, str) or value not in allowed:
+            hint = " (list a new intent with --intents)" if field == "intent" and not partial else ""
             problems.append(f"unknown {field} {value!r}; allowed: {', '.join(allowed)}{hint}")
-    if not isinstance(record.get("reactive"), bool):
+    reactive, reply = record.get("reactive"), record.get("reply_expected")
+    if not isinstance(reactive, bool) and not (partial and reactive is None):
         problems.append("reactive must be true or false")
-    if record.get("platform") not in schema.PLATFORMS:
+    if reply is not None and not isinstance(reply, bool):
+        problems.append("reply_expected must be true or false")
+    # A labelled file for evaluation may leave the platform out (the engine infers it); check_message
+    # has already refused a platform that is given but unknown.
+    if not partial and record.get("platform") not in schema.PLATFORMS:
         problems.append("platform must be 'brand' or 'consumer' in labelled data")
-    if "reply_expected" in record and isinstance(record.get("reactive"), bool) and record.get("platform"):
-        want = schema.reply_rule(
-            intent=str(record.get("intent")), reactive=record["reactive"], platform=record["platform"]
-        )
-        if record["reply_expected"] is not want:
-            problems.append(f"reply_expected is {record['reply_expected']}, the rule says {want}")
+    if isinstance(reply, bool) and isinstance(reactive, bool) and record.get("platform") and "intent" in record:
+        want = schema.reply_rule(intent=str(record["intent"]), reactive=reactive, platform=record["platform"])
+        if reply is not want:
+            problems.append(f"reply_expected is {reply}, the rule says {want}")
     return problems
 
 
-def validate_labelled(records: list[dict[str, Any]], *, intents: tuple[str, ...] = schema.INTENTS) -> list[Problem]:
+def validate_labelled(
+    records: list[dict[str, Any]], *, intents: tuple[str, ...] = schema.INTENTS, partial: bool = False
+) -> list[Problem]:
     """Every problem of a labelled set, each with its file and line.
 
     Missing text, unknown or missing labels, a broken reply rule, duplicate ids, and the same text twice
     with different labels (identical short messages with the same labels are allowed).
+
+    `partial` is for a file to evaluate on: it may carry only some labels, and the labels it carries are
+    checked as for training. Repeated ids and texts are allowed there: they only matter where rows are
+    split into folds.
     """
     problems: list[Problem] = []
     seen_ids: dict[str, str] = {}
@@ -139,7 +149,9 @@ def validate_labelled(records: list[dict[str, Any]], *, intents: tuple[str, ...]
         except InputError as exc:
             problems.append(Problem(where, str(exc)))
             continue
-        problems += [Problem(where, what) for what in _label_problems(record, intents)]
+        problems += [Problem(where, what) for what in _label_problems(record, intents, partial=partial)]
+        if partial:
+            continue
         record_id = str(record.get("id") or where)
         if record_id in seen_ids:
             problems.append(Problem(where, f"duplicate id {record_id!r} (first at {seen_ids[record_id]})"))
@@ -150,6 +162,15 @@ def validate_labelled(records: list[dict[str, Any]], *, intents: tuple[str, ...]
             problems.append(Problem(where, f"duplicate text with other labels than at {seen_texts[key][0]}"))
         seen_texts.setdefault(key, (where, labels))
     return problems
+
+
+def refuse_problems(problems: list[Problem], what: str, limit: int = 30) -> None:
+    """Raise one InputError that lists the first `limit` problems, each with its file and line."""
+    if not problems:
+        return
+    listed = "\n".join(f"  {p}" for p in problems[:limit])
+    more = f"\n  ... and {len(problems) - limit} more" if len(problems) > limit else ""
+    raise InputError(f"{what} has {len(problems)} problem(s):\n{listed}{more}")
 
 
 def data_hash(data: Sources) -> str:

@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from webcare_nlp import schema
+from webcare_nlp.dataset import refuse_problems, validate_labelled
 from webcare_nlp.engine import Engine
 from webcare_nlp.errors import InputError, WebcareError
 from webcare_nlp.model_card import plot_confusion, report_table
@@ -113,10 +114,34 @@ def has_gold_lists(records: list[dict[str, Any]]) -> bool:
     return any(record.get(key) for record in records for key in GOLD_LISTS.values())
 
 
-def check_records(records: list[dict[str, Any]], *, source: str = "") -> list[dict[str, Any]]:
-    """The records as validated messages (the engine detects the language, as in production)."""
+# The fields `evaluate` scores: a file without any of them has nothing to score.
+GOLD_FIELDS = (*SCORED_LABELS, "reply_expected", *GOLD_LISTS.values())
+
+
+def check_records(
+    records: list[dict[str, Any]],
+    *,
+    source: str = "",
+    intents: tuple[str, ...] = schema.INTENTS,
+    gold_fields: tuple[str, ...] = GOLD_FIELDS,
+) -> list[dict[str, Any]]:
+    """The records as validated messages (the engine detects the language, as in production).
+
+    The gold labels are checked as `webcare train` checks its rows, every bad one listed with its file
+    and line, so that a typo is not scored as a class of its own; `intents` are the ones the models know.
+    """
     if not records:
         raise InputError(f"{source or 'The file'} has no labelled messages to evaluate.")
+    located = [
+        {**record, "_source": record.get("_source") or f"{source or 'line'}:{record.get('_line', i)}"}
+        for i, record in enumerate(records, start=1)
+    ]
+    problems = validate_labelled(located, intents=intents, partial=True)
+    refuse_problems(problems, f"The file {source}" if source else "The labelled data")
+    if not any(record.get(name) not in (None, []) for record in records for name in gold_fields):
+        raise InputError(
+            f"{source or 'The file'} has no gold labels to score: no message has any of {', '.join(gold_fields)}."
+        )
     fields = ("text", "channel", "platform", "company", "id")
     messages = []
     for i, record in enumerate(records, start=1):
@@ -188,7 +213,8 @@ def evaluate(engine: Engine, records: list[dict[str, Any]], *, source: str = "",
 
     When the records carry gold_templates / gold_articles, the suggestions are scored too (hit@k, MRR).
     """
-    messages = check_records(records, source=source)
+    intents = tuple(label_classes(engine, "intent", []))
+    messages = check_records(records, source=source, intents=intents)
     results, note = predict(engine, records, messages, top_k=top_k)
     evaluation = Evaluation(source=source, n=len(records), records=records, predictions=results, ranking_note=note)
     if not note:

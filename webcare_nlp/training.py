@@ -9,6 +9,7 @@ import dataclasses
 import datetime
 import hashlib
 import logging
+import math
 import os
 import time
 import tomllib
@@ -25,7 +26,14 @@ from sklearn.model_selection import StratifiedKFold
 from webcare_nlp import persist, schema, versions
 from webcare_nlp.classify.models import SOFT_VOTE, TASKS, ModelFamily, final_model, model_families, soft_vote
 from webcare_nlp.classify.pairs import label_pair_weights
-from webcare_nlp.dataset import TRAINING_DATA, Sources, data_hash, load_labelled, validate_labelled
+from webcare_nlp.dataset import (
+    TRAINING_DATA,
+    Sources,
+    data_hash,
+    load_labelled,
+    refuse_problems,
+    validate_labelled,
+)
 from webcare_nlp.engine import LABEL_MODELS, Engine
 from webcare_nlp.errors import InputError
 from webcare_nlp.features.vectorize import MessageVectorizer, Observation
@@ -112,6 +120,10 @@ class TrainingConfig:
             raise InputError("families is empty: name at least one model family.")
         if self.word_weight <= 0:
             raise InputError(f"word_weight must be above 0, not {self.word_weight}.")
+        if self.folds < 2:
+            raise InputError(
+                f"folds must be 2 or more, not {self.folds}: model selection and calibration split the data."
+            )
 
 
 @dataclass
@@ -160,6 +172,12 @@ def _observations(
     ]
 
 
+def cv_splits(records: list[dict[str, Any]], config: TrainingConfig) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (train, validation) row indices of model selection's folds, stratified by intent."""
+    folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
+    return list(folds.split(np.zeros(len(records)), targets(records, "intent")))
+
+
 def cross_validate(
     observations: list[Observation], records: list[dict[str, Any]], config: TrainingConfig
 ) -> dict[str, TaskReport]:
@@ -170,8 +188,6 @@ def cross_validate(
     afterwards on the same folds.
     """
     families = model_families(config.seed)
-    folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
-    strata = targets(records, "intent")
     ys = {task: targets(records, task) for task in TASKS}
     singles = [name for name in config.families if name != SOFT_VOTE]
     # The slow families first, so that the last jobs to finish are short ones and no core idles long.
@@ -191,7 +207,7 @@ def cross_validate(
     pending: list[tuple[str, str, int, np.ndarray, Future[np.ndarray]]] = []
     fold_matrices: list[tuple[np.ndarray, np.ndarray, dict[str, tuple[Any, Any]]]] = []
     with ThreadPoolExecutor(max_workers=config.n_jobs) as pool:
-        for train_idx, val_idx in folds.split(np.zeros(len(records)), strata):
+        for train_idx, val_idx in cv_splits(records, config):
             vectorizer = MessageVectorizer(
                 max_char_features=config.max_char_features,
                 max_word_features=config.max_word_features,
@@ -338,25 +354,87 @@ def fit_ranking(
 
 
 def check_training_data(records: list[dict[str, Any]], config: TrainingConfig) -> None:
-    """Refuse bad rows (listed with file and line) and classes with fewer than `min_per_class` examples."""
+    """Refuse bad rows (listed with file and line), classes with fewer than `min_per_class` examples, and
+    classes too small for the calibration on `folds` folds (which would fail only after the slow fits)."""
     intents = config.intents or schema.INTENTS
-    problems = validate_labelled(records, intents=intents)
-    if problems:
-        listed = "\n".join(f"  {p}" for p in problems[:30])
-        more = f"\n  ... and {len(problems) - 30} more" if len(problems) > 30 else ""
-        raise InputError(f"The training data has {len(problems)} problem(s):\n{listed}{more}")
-    for task in ("intent", "sentiment", "reactive"):
+    refuse_problems(validate_labelled(records, intents=intents), "The training data")
+    for task in TASKS:
         counts: dict[str, int] = {}
         for record in records:
             counts[str(record[task])] = counts.get(str(record[task]), 0) + 1
         if task == "intent":  # a declared intent without a single example is too small as well
             counts = {**dict.fromkeys(intents, 0), **counts}
         small = {label: n for label, n in counts.items() if n < config.min_per_class}
-        if small:
+        if small and task != "platform":  # min_per_class is about the reported labels; platform needs calibration's
             raise InputError(
                 f"Too few examples for {task} {small}: every class needs at least {config.min_per_class}. "
                 "Add examples or lower min_per_class in the config."
             )
+        check_calibration_sizes(task, counts, config)
+    if SOFT_VOTE in config.families:
+        check_soft_vote_folds(records, config)
+
+
+def calibration_minimum(config: TrainingConfig) -> int:
+    """The fewest examples of a class that calibration can split into `folds` parts.
+
+    A soft vote calibrates its members again inside each calibration (and cross-validation) training part,
+    where a class of n examples keeps n - ceil(n / folds) of them, and those must still make `folds` parts.
+    """
+    if SOFT_VOTE not in config.families:
+        return config.folds
+    n = config.folds
+    while n - math.ceil(n / config.folds) < config.folds:
+        n += 1
+    return n
+
+
+def check_calibration_sizes(task: str, counts: dict[str, int], config: TrainingConfig) -> None:
+    """Refuse, before any fit, the class sizes that scikit-learn's calibration would fail on minutes later."""
+    need = calibration_minimum(config)
+    short = {label: n for label, n in counts.items() if n < need}
+    if short:
+        vote = f" and {SOFT_VOTE} among the families" if SOFT_VOTE in config.families else ""
+        advice = f"Add examples, lower folds, or leave {SOFT_VOTE} out." if vote else "Add examples or lower folds."
+        raise InputError(
+            f"Too few examples for {task} {short}: with folds = {config.folds}{vote}, calibration needs at "
+            f"least {need} per class. {advice}"
+        )
+
+
+def check_soft_vote_folds(records: list[dict[str, Any]], config: TrainingConfig) -> None:
+    """Refuse a cross-validation training fold in which a soft vote's calibration could not split a class.
+
+    The folds are stratified by intent only, so the other labels' classes are counted in the real folds.
+    """
+    ys = {task: targets(records, task).astype(str) for task in TASKS}
+    for number, (train_idx, _) in enumerate(cv_splits(records, config), start=1):
+        for task, y in ys.items():
+            labels, counts = np.unique(y[train_idx], return_counts=True)
+            short = {str(label): int(n) for label, n in zip(labels, counts, strict=True) if n < config.folds}
+            if short:
+                raise InputError(
+                    f"Too few examples for {task} {short} in training fold {number} of {config.folds}: "
+                    f"{SOFT_VOTE} calibrates its members on {config.folds} parts of each fold. "
+                    f"Add examples, lower folds, or leave {SOFT_VOTE} out."
+                )
+
+
+def check_output(output: Path) -> None:
+    """Refuse, before training, an output the model cannot be written to or would be mixed into.
+
+    An existing model folder is written over, file by file, as before; any other folder must be empty.
+    """
+    if output.exists() and not output.is_dir():
+        raise InputError(f"The output {output} is a file; give a folder for the model.")
+    if output.is_dir() and not (output / persist.MANIFEST).is_file() and any(output.iterdir()):
+        raise InputError(
+            f"The output folder {output} holds other files and no model ({persist.MANIFEST}); "
+            "give a new or empty folder, or an existing model folder to replace."
+        )
+    parent = next((p for p in output.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise InputError(f"Cannot create the output folder {output}: {parent} is a file.")
 
 
 def train(
@@ -392,6 +470,8 @@ def train(
         output = (models_dir or persist.MODELS_DIR) / versions.version_name(
             version, data_sha256=digest, settings=_settings_for_hash(config)
         )
+    if output is not None:
+        check_output(Path(output))
     check_training_data(records, config)
     text_pipeline = TextPipeline()
     processed = text_pipeline.process_many([r["text"] for r in records])

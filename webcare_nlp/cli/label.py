@@ -68,7 +68,7 @@ def train(
     feedback: Annotated[
         Path | None, typer.Option(help="SQLite feedback store: merge the labels agents corrected, de-duplicated.")
     ] = None,
-    config: Annotated[Path | None, typer.Option(help="TOML file with a [train] table of settings.")] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML file with a \\[train] table of settings.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (overrides the config).")] = None,
     make_current: Annotated[bool, typer.Option("--current/--no-current", help="Point models/CURRENT at it.")] = True,
 ) -> None:
