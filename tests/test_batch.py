@@ -183,6 +183,7 @@ def test_csv_rows_that_cannot_be_read_are_rejected_with_their_line(tmp_path, eng
     assert sorted(rejects) == [3, 4, 8, 9]  # line numbers of the file, a quoted newline counted
     assert "fields" in rejects[3]["reason"] and rejects[3]["raw"] == "c2,te veel,velden,hier"
     assert "UTF-8" in rejects[8]["reason"] and "\\xff" in rejects[8]["raw"]
+    assert "empty" in rejects[4]["reason"]  # the text cell, not "no 'text' field"
     assert summary.lines == len(scored) + len(rejects) and summary.blank == 1
 
 

@@ -95,3 +95,13 @@ def test_an_engine_sees_new_feedback_and_takes_it_in_when_refreshed(tmp_path: Pa
     assert engine.feedback_changed()  # as `webcare suggest - --each-line` and the server look before a message
     engine.refresh_suggester()
     assert [h.used for h in engine.suggester.index.library.history] == [("t1",)] and not engine.feedback_changed()
+
+
+def test_a_summary_of_a_missing_database_does_not_create_it(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from webcare_nlp.cli import app
+
+    missing = tmp_path / "feedback.db"
+    result = CliRunner().invoke(app, ["feedback", "--db", str(missing), "--summary"])
+    assert result.exit_code == 2 and "No feedback database" in result.output and not missing.exists()

@@ -67,6 +67,9 @@ def test_bad_json_and_yaml_name_the_line(tmp_path: Path) -> None:
     yaml_file.write_text("- id: t1\n  text: [unclosed\n", encoding="utf-8")
     with pytest.raises(InputError, match=re.escape("t.yaml:")):
         Library.load(templates=yaml_file)
+    yaml_file.write_text("- id: t1\n  text: 2024-01-01\n", encoding="utf-8")  # YAML reads a date
+    with pytest.raises(InputError, match=re.escape("t.yaml:1: template 't1' has a text that is a date")):
+        Library.load(templates=yaml_file)
     binary = tmp_path / "b.jsonl"
     binary.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(InputError, match="not UTF-8"):

@@ -81,6 +81,8 @@ def test_models_cli(models_dir):
     assert missing.exit_code == 2 and "error:" in missing.output
     as_json = runner.invoke(app, ["models", "list", "--json", "--models-dir", str(models_dir)])
     assert json.loads(as_json.output)[0]["name"] == "team-20260301-bbbbbbb"
+    typo = runner.invoke(app, ["models", "list", "--models-dir", str(models_dir / "modles")])
+    assert typo.exit_code == 2 and "does not exist" in typo.output  # not "no models yet"
 
 
 def test_models_compare(models_dir, tmp_path):

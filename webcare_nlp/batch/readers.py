@@ -188,8 +188,9 @@ def _csv_row(names: list[str], row: list[str], line: int, raw: str) -> dict[str,
         return Reject(line, "not valid UTF-8: save the file as UTF-8", _printable(raw))
     if len(raw) > MAX_LINE_BYTES:
         return Reject(line, f"the row is over the {MAX_LINE_BYTES:,}-byte limit", _printable(raw))
-    # An empty CSV cell means "not given", as a missing JSON field does.
-    return {name: value for name, value in zip(names, row, strict=True) if value != ""}
+    # An empty CSV cell means "not given", as a missing JSON field does; an empty text is kept, so that its
+    # reject says the text is empty rather than that the row has no text column.
+    return {name: value for name, value in zip(names, row, strict=True) if value != "" or name == "text"}
 
 
 def _has_surrogates(value: str) -> bool:

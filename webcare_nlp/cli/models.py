@@ -32,6 +32,8 @@ def list_models(
     """
     from webcare_nlp import versions
 
+    if models_dir is not None and not models_dir.is_dir():  # a typo should not read as "no models yet"
+        fail(f"{models_dir} is not a folder" + ("" if models_dir.exists() else " (it does not exist)") + ".")
     found = versions.list_versions(models_dir)
     if as_json:
         typer.echo(json.dumps([v.as_dict() for v in found], indent=2, ensure_ascii=False))

@@ -185,6 +185,8 @@ def feedback(
     """
     from webcare_nlp.rank.feedback import FeedbackStore
 
+    if summary and not db.is_file():  # a summary only reads: it does not create an empty store
+        fail(f"No feedback database at {db}.")
     try:
         store = FeedbackStore(db)
         if summary:

@@ -316,6 +316,11 @@ def _template(record: Any, source: str, line: int) -> Template:
     template_id, text = record.get("id"), record.get("text")
     if not isinstance(template_id, str) or not template_id.strip():
         raise InputError(f"{source}:{line}: template without an id.")
+    if text is not None and not isinstance(text, str):  # YAML reads `text: 2024-01-01` as a date, say
+        raise InputError(
+            f"{source}:{line}: template {template_id!r} has a text that is a {type(text).__name__}, not a string;"
+            " quote it."
+        )
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"{source}:{line}: template {template_id!r} has no text.")
     _check_placeholders(text, source, line)
