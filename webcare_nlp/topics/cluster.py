@@ -274,7 +274,7 @@ def make_cluster_model(
     if name in ("graph", "linkage"):
         return CosineAverageLinkage(n_clusters=n_topics, random_state=random_state)
     if name == "hdbscan":
-        return SklearnClusters(HDBSCAN(min_cluster_size=min_size), random_state=random_state)
+        return SklearnClusters(HDBSCAN(min_cluster_size=min_size, copy=True), random_state=random_state)
     if name == "kmeans":
         if n_topics is None:
             raise InputError("KMeans cannot find the number of topics itself: give --n-topics with --clusterer kmeans.")
