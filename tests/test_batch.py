@@ -230,7 +230,12 @@ def test_output_problems_are_clear(tmp_path):
     code, text = _score(str(source), "--output", str(existing), "--overwrite")
     assert code == 0 and len(_read_jsonl(existing)) == 1
     code, text = _score(str(source), "--output", str(source), "--overwrite")
-    assert code == 2 and "is the input" in text
+    assert code == 2 and "which this run writes" in text
+    # Nor may the input be a file the run writes beside its output, such as the rejects.
+    rejects = tmp_path / "other.jsonl.rejects.jsonl"
+    rejects.write_bytes(source.read_bytes())
+    code, text = _score(str(rejects), "--output", str(tmp_path / "other.jsonl"))
+    assert code == 2 and "which this run writes" in text and rejects.read_bytes() == source.read_bytes()
     code, text = _score(str(source), "--output", str(tmp_path / "out.xlsx"))
     assert code == 2 and "Cannot tell the format" in text
 

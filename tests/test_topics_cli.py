@@ -171,3 +171,12 @@ def test_output_dash_writes_the_lines_to_standard_output(archive, tmp_path, tiny
     with_summary = runner.invoke(app, [*base, "--summary", "s.json"])
     assert with_summary.exit_code == 0 and with_summary.stdout == result.stdout
     assert json.loads((tmp_path / "s.json").read_text())["topics"] == 2 and not (tmp_path / "-").exists()
+
+
+def test_an_input_that_the_run_would_overwrite_is_refused(archive, tmp_path):
+    # The rejects of out.jsonl would be written over the very file being read.
+    source = tmp_path / "out.jsonl.rejects.jsonl"
+    source.write_bytes(archive.read_bytes())
+    result = runner.invoke(app, ["topics", str(source), "--output", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 2 and "which this run writes" in result.output
+    assert source.read_bytes() == archive.read_bytes()

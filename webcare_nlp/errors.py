@@ -44,3 +44,13 @@ def check_output_file(path: Path) -> None:
         raise InputError(f"The output folder {path.parent} does not exist; create it first.")
     if path.is_dir():
         raise InputError(f"The output {path} is a folder; give a file name.")
+
+
+def check_not_input(source: str | Path, written: list[Path]) -> None:
+    """Refuse a run whose input is one of the files it writes (its output, rejects, summary, working files):
+    the input would be overwritten, and with it every message not yet read."""
+    if str(source) == "-" or not Path(source).exists():
+        return
+    hit = next((path for path in written if Path(source).resolve() == path.resolve()), None)
+    if hit is not None:
+        raise InputError(f"The input file is {hit.name}, which this run writes; write to another output.")

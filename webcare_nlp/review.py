@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from webcare_nlp.dataset import near_duplicate_pairs
 from webcare_nlp.engine import Engine
-from webcare_nlp.errors import InputError, check_output_file
+from webcare_nlp.errors import InputError, check_not_input, check_output_file
 from webcare_nlp.records import Reject, iter_jsonl
 
 STDIO = "-"  # standard output, as for `webcare score`
@@ -183,11 +183,12 @@ def review_file(
     to_file = str(output) != STDIO
     if lines is None and not source.is_file():
         raise InputError(f"No such input file: {source}.")
+    rejects_path = output.with_name(output.name + ".rejects.jsonl")
     if to_file:
         if output.exists() and not overwrite:
             raise InputError(f"{output} exists; pass --overwrite to replace it.")
         check_output_file(output)
-    rejects_path = output.with_name(output.name + ".rejects.jsonl")
+        check_not_input(source, [output, rejects_path])
     with ExitStack() as stack:
         rejects = stack.enter_context(rejects_path.open("w", encoding="utf-8")) if to_file else sys.stderr
         if lines is None:

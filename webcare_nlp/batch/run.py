@@ -43,7 +43,7 @@ from webcare_nlp.batch.writers import (
     open_writer,
     part_path,
 )
-from webcare_nlp.errors import InputError, WebcareError, check_output_file
+from webcare_nlp.errors import InputError, WebcareError, check_not_input, check_output_file
 
 if TYPE_CHECKING:
     from webcare_nlp.engine import Engine
@@ -142,8 +142,10 @@ def check_paths(source: str, output: str, *, overwrite: bool, resume: bool) -> N
         return
     path = Path(output)
     check_output_file(path)
-    if source != STDIO and Path(source).resolve() == path.resolve():
-        raise InputError("The output is the input file; write to another file.")
+    # The run writes (and may remove) the output, its rejects and their working files: none may be the input.
+    check_not_input(
+        source, [path, rejects_path(output), part_path(path), part_path(rejects_path(output)), state_path(output)]
+    )
     unfinished = state_path(output).exists()
     if overwrite or (resume and unfinished):
         return

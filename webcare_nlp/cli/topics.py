@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from webcare_nlp.cli._app import ModelOption, app, check_output_file, fail, load_engine, warn_skipped
-from webcare_nlp.errors import WebcareError
+from webcare_nlp.errors import WebcareError, check_not_input
 
 STDIO = "-"  # standard output, as for `webcare score`
 
@@ -121,12 +121,15 @@ def topics(
         summary = output.with_name(output.name + ".summary.json")
     if bucket not in ("day", "hour", "auto"):
         fail(f"--bucket must be day, hour or auto, not {bucket!r}.")
-    for path in (None if to_stdout else output, summary, report):
-        if path is None:
-            continue
+    written = [p for p in (None if to_stdout else output, summary, report) if p is not None]
+    for path in written:
         check_output_file(path)  # now, not after the clustering
         if path.exists() and not overwrite:
             fail(f"{path} exists; pass --overwrite to replace it.")
+    try:
+        check_not_input(source, written + ([] if to_stdout else [output.with_name(output.name + ".rejects.jsonl")]))
+    except WebcareError as exc:
+        fail(str(exc))
     try:
         cluster_model = make_cluster_model(clusterer, min_size=min_size, n_topics=n_topics)
         messages, rejects = _read_messages(source)
