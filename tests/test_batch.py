@@ -50,6 +50,7 @@ BAD_CASES = [
     b'{"text": "hoi", "n": ' + b"9" * 5000 + b"}",
     b"[" * 100_000,
     b'{"text": "hoi", "author": "Sa\\u0000nne\\u001b[31m"}',
+    b'{"text": "hoi", "name": 5}',
 ]
 
 
@@ -104,6 +105,7 @@ def test_reject_reasons_say_what_is_wrong(tmp_path, bad_file):
     assert "half of a character" in reasons[21] and "half of a character" in reasons[22]
     assert "4,300 digits" in reasons[23] and "nested deeper" in reasons[24]
     assert "field 'author' holds control characters" in reasons[25]
+    assert "field 'name' must be a string" in reasons[26]  # the display name fills {naam}, as author does
 
 
 def test_workers_keep_the_input_order(tmp_path, bad_file, engine):

@@ -310,3 +310,9 @@ def test_feedback_joins_the_history_as_votes_for_what_agents_used(tiny_model: Pa
         s for s in after_engine.suggest(text, always=True, abstain=False)["suggestions"] if s["id"] == "sorry"
     )
     assert "similar past message" in suggestion["why"] and "used 3x before" in suggestion["why"]
+
+
+def test_a_library_without_words_to_match_on_is_a_clear_error(tiny_model: Path) -> None:
+    library = Library.from_records(templates=[{"id": "t1", "text": "Hoi {naam} x"}])
+    with pytest.raises(InputError, match="holds no words to match messages on"):
+        Engine.load(tiny_model, library=library).suggest("Mijn pakket is kapot aangekomen!!", always=True)

@@ -23,6 +23,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
+from webcare_nlp.errors import InputError
 from webcare_nlp.features.fast_tfidf import WordRows, char_wb_counts, char_wb_row, tfidf_weight_row
 from webcare_nlp.rank.library import PLACEHOLDER, Article, Library, Template
 from webcare_nlp.rank.products import BLOCK, dense_product, dense_product_on, row_slices
@@ -303,7 +304,13 @@ class LibraryIndex:
         self.char_vectorizer = TfidfVectorizer(analyzer=_char_grams, sublinear_tf=True, min_df=1, dtype=np.float32)
         # Fitted and transformed in one pass over the corpus: the rows of the templates, articles and history
         # are the corpus's own rows, so no text is analysed twice (the index is built once per history fold).
-        word_rows, char_rows = (_corpus_rows(v, corpus) for v in (self.word_vectorizer, self.char_vectorizer))
+        try:
+            word_rows, char_rows = (_corpus_rows(v, corpus) for v in (self.word_vectorizer, self.char_vectorizer))
+        except ValueError as exc:  # scikit-learn: "empty vocabulary"
+            raise InputError(
+                "The library holds no words to match messages on (its templates and articles are only stop "
+                "words, placeholders or signs): give templates or articles with some text."
+            ) from exc
         bounds = np.cumsum([0, len(docs["template"]), len(docs["article"]), len(history_texts)])
         parts = {"template": slice(bounds[0], bounds[1]), "article": slice(bounds[1], bounds[2])}
         self._word = {kind: word_rows[rows] for kind, rows in parts.items()}
