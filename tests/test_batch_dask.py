@@ -52,6 +52,7 @@ def test_a_dask_dataframe_scores_like_the_local_engine(client, dataset, tmp_path
         assert kept[column].tolist() == local[column].tolist(), column
     assert kept["reactive_probability"].round(4).tolist() == local["reactive_probability"].astype(float).tolist()
     assert scored["reject_reason"].notna().sum() == empty
+    assert scored["id"].notna().all()  # a rejected row keeps its id, to be found and fixed
     # one engine per worker process, loaded by the plugin and reused by every partition
     loaded = client.run(lambda: len(__import__("webcare_nlp.batch.chunks", fromlist=["_ENGINES"])._ENGINES))
     assert list(loaded.values()) == [1, 1]

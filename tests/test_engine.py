@@ -131,3 +131,21 @@ def test_a_raw_dict_with_an_id_is_checked_too(engine):
     with pytest.raises(InputError, match="message 1"):
         engine.analyze_many([{"id": "m1", "text": "   "}])
     assert engine.analyze_many([{"id": 5, "text": "hoi"}])[0]["id"] == "5"
+
+
+def test_the_python_api_names_a_wrong_argument(engine, tiny_model):
+    import pandas as pd
+
+    from webcare_nlp.engine import Engine
+
+    with pytest.raises(InputError, match='to_dict\\("records"\\)'):
+        engine.analyze_many(pd.Series(["waar is mijn pakket?"]))
+    with pytest.raises(InputError, match="list of dicts, not NoneType"):
+        engine.suggest_many(None)
+    for top_k in (2.5, -1, "3"):
+        with pytest.raises(InputError, match="top_k must be a whole number"):
+            engine.suggest("koffer kwijt", top_k=top_k)
+    with pytest.raises(InputError, match="library must be a Library"):
+        Engine.load(tiny_model, library="ours.yaml")
+    with pytest.raises(InputError, match="not int"):
+        Engine.load(123)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+import os
 from collections.abc import Sequence
 from itertools import repeat
 from pathlib import Path
@@ -13,7 +15,7 @@ from webcare_nlp import persist, schema
 from webcare_nlp.classify.fast import fast_predict_proba
 from webcare_nlp.classify.pairs import joint_marginals
 from webcare_nlp.classify.reply import decide_platform, decide_reply
-from webcare_nlp.errors import ModelError
+from webcare_nlp.errors import InputError, ModelError
 from webcare_nlp.features.vectorize import MessageVectorizer, Observation
 from webcare_nlp.rank.index import Query
 from webcare_nlp.rank.library import Library
@@ -132,6 +134,13 @@ class Engine:
             agent_initials: the signature filled into `{initialen}`.
             adapt: let a given library's own history re-weight the ranker (see `rank.tuning.adapt_rankers`).
         """
+        if model is not None and not isinstance(model, (str, os.PathLike)):
+            raise InputError(f"The model must be a folder or a name under models/, not {type(model).__name__}.")
+        if library is not None and not isinstance(library, Library):
+            raise InputError(
+                f"library must be a Library, not {type(library).__name__}: load one with "
+                "Library.load(templates=..., articles=..., history=...)."
+            )
         directory = persist.resolve_model_dir(model)
         components, manifest = persist.load_artefact(directory)
         manifest["path"] = str(directory)
@@ -256,6 +265,9 @@ class Engine:
         threshold learned on held-out history; without it, the ranking is returned as it is. With
         `explain`, each suggestion's reasons come as data too (`why_parts`, `advice_parts`).
         """
+        if not isinstance(top_k, numbers.Integral) or isinstance(top_k, bool) or top_k < 0:
+            raise InputError(f"top_k must be a whole number of 0 or more, not {top_k!r}.")
+        top_k = int(top_k)
         messages = schema.check_messages(messages)
         results = self.analyze_many(messages)
         wanted = [i for i, r in enumerate(results) if always or r["reply_expected"]]
@@ -301,9 +313,9 @@ class Engine:
         Raw dicts are fine: each is checked as `schema.check_messages` does (one without an `id` gets its
         position, from 1), and a bad one raises an InputError that names it.
         """
+        messages = schema.check_messages(messages)
         if not messages:
             return []
-        messages = schema.check_messages(messages)
         processed = self.text_pipeline.process_many(
             [m["text"] for m in messages], langs=[m.get("lang") for m in messages]
         )

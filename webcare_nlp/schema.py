@@ -111,6 +111,9 @@ def check_messages(messages: Sequence[Any]) -> Sequence[dict[str, Any]]:
         >>> [m["id"] for m in check_messages([{"text": "hoi"}, {"id": "m2", "text": "dag"}])]
         ['1', 'm2']
     """
+    if not isinstance(messages, (list, tuple)):  # a pandas Series or DataFrame, a generator, a string...
+        hint = ': use frame.to_dict("records")' if hasattr(messages, "to_dict") else ""
+        raise errors.InputError(f"Give the messages as a list of dicts, not {type(messages).__name__}{hint}.")
     if all(type(m) is CheckedMessage for m in messages):
         return messages
     checked = []

@@ -86,17 +86,19 @@ def _score_partition(frame: Any, settings: ScoreSettings, columns: list[str]) ->
     import pandas as pd
 
     items: list[Item] = []
+    ids: list[str] = []  # each row's id, which a rejected row keeps too
     for position, (index, record) in enumerate(zip(frame.index, frame.to_dict(orient="records"), strict=True)):
         message = {k: v for k, v in record.items() if not _missing(v)}
         message.setdefault("id", str(index))
+        ids.append(str(message["id"]))
         items.append((position, None, message))
     chunk = score_items(cached_engine(settings), items, settings)
     rejects = {r["line"]: r["reason"] for r in chunk.rejects}
     scored = iter(zip(*chunk.columns.values(), strict=True)) if chunk.columns else iter(())
     rows: list[dict[str, Any]] = []
     for position, _, _ in items:
-        if position in rejects:
-            rows.append({REJECT_COLUMN: rejects[position]})
+        if position in rejects:  # its id stays, so the row can be found and fixed
+            rows.append({"id": ids[position], REJECT_COLUMN: rejects[position]})
         else:
             rows.append({**dict(zip(chunk.columns, next(scored), strict=True)), REJECT_COLUMN: None})
     result = pd.DataFrame(rows, index=frame.index, columns=columns, dtype=object)
@@ -126,6 +128,11 @@ def score_dataframe(
         >>> scored = score_dataframe(dd.read_parquet("mentions/"), client=client)  # doctest: +SKIP
         >>> scored.to_parquet("scored/")  # doctest: +SKIP
     """
+    if not hasattr(frame, "map_partitions"):  # a pandas DataFrame, say: Dask needs its own
+        raise InputError(
+            f"score_dataframe takes a dask DataFrame, not {type(frame).__name__}: wrap a pandas one with "
+            "dask.dataframe.from_pandas(frame, npartitions=...), or use score_file for a file."
+        )
     if "text" not in frame.columns:
         raise InputError(f"The DataFrame has no 'text' column (columns: {', '.join(map(str, frame.columns))}).")
     settings = ScoreSettings(**{**asdict(settings or ScoreSettings()), "table": True, "fields": fields})
