@@ -82,3 +82,43 @@ def test_packed_vocabularies_load_as_the_dicts_they_were(tiny_model, tmp_path, m
     (model / "manifest.json").write_text(json.dumps(manifest))
     text = "Waar blijft mijn koffer?? Al twee dagen niks gehoord @SkyHop"
     assert Engine.load(model).analyze(text) == Engine.load(tiny_model).analyze(text)
+
+
+def edit_manifest(model, change):
+    path = model / "manifest.json"
+    manifest = json.loads(path.read_text())
+    change(manifest)
+    path.write_text(json.dumps(manifest))
+
+
+def test_every_component_the_engine_needs_is_required(tiny_model, tmp_path):
+    from webcare_nlp import persist
+    from webcare_nlp.engine import LABEL_MODELS
+
+    assert set(LABEL_MODELS) | {"text_pipeline", "vectorizer", "settings"} <= set(persist.REQUIRED_COMPONENTS)
+    model = copy(tiny_model, tmp_path)
+    edit_manifest(model, lambda manifest: manifest["components"].remove("intent"))
+    with pytest.raises(ModelError, match="incomplete: its manifest lists no intent component"):
+        Engine.load(model)
+
+
+def test_label_sets_that_disagree_with_the_models_are_refused(tiny_model, tmp_path):
+    model = copy(tiny_model, tmp_path)
+    edit_manifest(model, lambda manifest: manifest["labels"]["intent"].append("order_status"))
+    with pytest.raises(ModelError, match=r"labels\.intent .*order_status.* do not match"):
+        Engine.load(model)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("training_data", "x"), ("versions", "x"), ("labels", ["intent"]), ("components", "intent"), ("files", [])],
+)
+def test_a_manifest_field_of_the_wrong_type_is_damaged(tiny_model, tmp_path, field, value):
+    from webcare_nlp import persist
+
+    model = copy(tiny_model, tmp_path)
+    edit_manifest(model, lambda manifest: manifest.update({field: value}))
+    with pytest.raises(ModelError, match=f"damaged: '{field}' must be"):
+        persist.read_manifest(model)
+    with pytest.raises(ModelError, match="damaged"):
+        Engine.load(model)

@@ -104,3 +104,70 @@ def test_version_and_review_commands_have_help_with_an_example(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert "Example" in result.output and f"webcare {' '.join(command)}" in result.output
+
+
+def damage(models_dir, name, text):
+    """A copy of a version under `name` whose manifest is `text`, or the original edited by `text(manifest)`."""
+    folder = models_dir / name
+    shutil.copytree(models_dir / "team-20260101-aaaaaaa", folder)
+    path = folder / "manifest.json"
+    if callable(text):
+        manifest = json.loads(path.read_text())
+        text(manifest)
+        text = json.dumps(manifest)
+    path.write_text(text)
+    return folder
+
+
+def test_a_model_missing_a_component_never_becomes_current(models_dir):
+    damage(models_dir, "team-noint", lambda manifest: manifest["components"].remove("intent"))
+    with pytest.raises(ModelError, match="no intent component"):
+        versions.use_version("team-noint", models_dir)
+    assert versions.current_name(models_dir) == "team-20260101-aaaaaaa"
+    listed = {v.name: v for v in versions.list_versions(models_dir)}
+    assert "no intent component" in (listed["team-noint"].damaged or "")
+    result = runner.invoke(app, ["models", "use", "team-noint", "--models-dir", str(models_dir)])
+    assert result.exit_code == 2 and "no intent component" in result.output
+
+
+def test_a_damaged_manifest_is_listed_as_damaged_and_never_used(models_dir):
+    damage(models_dir, "team-badtype", lambda manifest: manifest.update({"training_data": "x"}))
+    damage(models_dir, "team-broken", "{not json")
+    listed = versions.list_versions(models_dir)
+    by_name = {v.name: v for v in listed}
+    assert {"team-20260101-aaaaaaa", "team-20260301-bbbbbbb", "team-badtype", "team-broken"} == set(by_name)
+    assert "'training_data' must be an object" in (by_name["team-badtype"].damaged or "")
+    assert "not valid JSON" in (by_name["team-broken"].damaged or "")
+    assert by_name["team-20260101-aaaaaaa"].damaged is None and by_name["team-20260101-aaaaaaa"].current
+
+    result = runner.invoke(app, ["models", "list", "--models-dir", str(models_dir)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any("team-broken" in line and "DAMAGED" in line for line in lines)
+    assert any(line.startswith("warning: team-badtype is damaged") for line in lines)
+    assert any(line.startswith("*") and "team-20260101-aaaaaaa" in line for line in lines)
+    as_json = runner.invoke(app, ["models", "list", "--json", "--models-dir", str(models_dir)])
+    assert as_json.exit_code == 0
+    rows = json.loads(as_json.stdout)
+    assert {row["name"]: row["damaged"] is not None for row in rows}["team-broken"] is True
+
+    for name, why in (("team-broken", "not valid JSON"), ("team-badtype", "'training_data' must be")):
+        with pytest.raises(ModelError, match=why):
+            versions.use_version(name, models_dir)
+        used = runner.invoke(app, ["models", "use", name, "--models-dir", str(models_dir)])
+        assert used.exit_code == 2 and "damaged" in used.output and "No model called" not in used.output
+    assert versions.current_name(models_dir) == "team-20260101-aaaaaaa"
+
+
+@pytest.mark.parametrize(("pointer", "expected"), [("", "is empty"), ("team-gone\n", "names 'team-gone'")])
+def test_a_current_pointer_to_no_model_is_warned_about(models_dir, pointer, expected):
+    (models_dir / "CURRENT").write_text(pointer)
+    warning = versions.current_warning(models_dir)
+    assert warning is not None and expected in warning
+    result = runner.invoke(app, ["models", "list", "--models-dir", str(models_dir)])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert any(line.startswith("warning:") and expected in line for line in lines)
+    assert not any(line.startswith("*") for line in lines)
+    (models_dir / "CURRENT").write_text("team-20260301-bbbbbbb\n")
+    assert versions.current_warning(models_dir) is None

@@ -23,6 +23,19 @@ from webcare_nlp.errors import ModelError
 FORMAT_VERSION = 2
 SUPPORTED_FORMATS = (1, 2)
 MANIFEST = "manifest.json"
+# The components `Engine.load` cannot do without: the label models, the text pipeline, the vectorizer and
+# the settings. (engine.LABEL_MODELS names the label models; persist must not import the engine.)
+LABEL_COMPONENTS = ("intent", "sentiment", "reactive", "platform")
+REQUIRED_COMPONENTS = (*LABEL_COMPONENTS, "text_pipeline", "vectorizer", "settings")
+# Manifest fields and the JSON type each must have when present; anything else means a damaged manifest.
+_FIELD_TYPES: dict[str, type] = {
+    "components": list,
+    "files": dict,
+    "versions": dict,
+    "labels": dict,
+    "training_data": dict,
+    "metrics_cv": dict,
+}
 
 
 def sha256_of(path: Path) -> str:
@@ -110,7 +123,59 @@ def read_manifest(directory: Path) -> dict[str, Any]:
         raise ModelError(f"The manifest {path} is not valid JSON ({exc}); the artefact is damaged.") from exc
     if not isinstance(manifest, dict):
         raise ModelError(f"The manifest {path} is not a JSON object; the artefact is damaged.")
+    _check_shape(manifest, path)
     return manifest
+
+
+def _check_shape(manifest: dict[str, Any], path: Path) -> None:
+    """Refuse a manifest whose fields have the wrong JSON types (a hand edit gone wrong)."""
+
+    def damaged(what: str) -> ModelError:
+        return ModelError(f"The manifest {path} is damaged: {what}.")
+
+    for key, kind in _FIELD_TYPES.items():
+        if key in manifest and not isinstance(manifest[key], kind):
+            expected = "a list" if kind is list else "an object"
+            raise damaged(f"{key!r} must be {expected}, not {type(manifest[key]).__name__}")
+    if not all(isinstance(name, str) for name in manifest.get("components", [])):
+        raise damaged("'components' must be a list of names")
+    if not all(isinstance(digest, str) for digest in manifest.get("files", {}).values()):
+        raise damaged("'files' must map each file to its SHA-256")
+    if not all(isinstance(version, str) for version in manifest.get("versions", {}).values()):
+        raise damaged("'versions' must map each library to its version")
+    for task, labels in manifest.get("labels", {}).items():
+        if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+            raise damaged(f"'labels.{task}' must be a list of labels")
+
+
+def check_components(manifest: dict[str, Any], directory: Path) -> None:
+    missing = [name for name in REQUIRED_COMPONENTS if name not in manifest.get("components", [])]
+    if missing:
+        raise ModelError(
+            f"The model at {directory} is incomplete: its manifest lists no {', '.join(missing)} "
+            f"component{'s' if len(missing) > 1 else ''} (a model needs {', '.join(REQUIRED_COMPONENTS)}). "
+            "Retrain it with 'webcare train' or restore its original manifest.json."
+        )
+
+
+def _check_labels(components: dict[str, Any], manifest: dict[str, Any], directory: Path) -> None:
+    """The manifest's label sets must be the classes the loaded label models predict."""
+    for task, labels in manifest.get("labels", {}).items():
+        if task not in LABEL_COMPONENTS:
+            continue
+        classes = getattr(components[task], "classes_", None)
+        if classes is None:
+            raise ModelError(f"The {task} model at {directory} is not a fitted classifier; the artefact is damaged.")
+        known = {str(label) for label in classes}
+        if set(labels) != known:
+            raise ModelError(
+                f"The manifest of the model at {directory} is damaged: its labels.{task} ({', '.join(labels)}) "
+                f"do not match the {task} model's classes ({', '.join(sorted(known))}). "
+                "Restore the original manifest.json or retrain with 'webcare train'."
+            )
+    settings = components["settings"]
+    if not isinstance(settings, dict) or "review_margin" not in settings:
+        raise ModelError(f"The settings of the model at {directory} lack 'review_margin'; the artefact is damaged.")
 
 
 def _check_versions(manifest: dict[str, Any], directory: Path) -> None:
@@ -143,6 +208,7 @@ def load_artefact(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     directory = Path(directory)
     manifest = read_manifest(directory)
     _check_versions(manifest, directory)
+    check_components(manifest, directory)
     files = manifest.get("files", {})
     components: dict[str, Any] = {}
     for name in manifest.get("components", []):
@@ -158,6 +224,7 @@ def load_artefact(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
                 "Refusing to load it; retrain or restore the original file."
             )
         components[name] = joblib.load(path)
+    _check_labels(components, manifest, directory)
     return components, manifest
 
 

@@ -30,9 +30,11 @@ class ModelVersion:
     created: str
     intents: tuple[str, ...]
     metrics: dict[str, float]
+    damaged: str | None = None  # why its manifest cannot be read, for a folder listed as damaged
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "damaged": self.damaged,
             "name": self.name,
             "path": str(self.path),
             "current": self.current,
@@ -74,26 +76,57 @@ def current_name(models_dir: Path | None = None) -> str | None:
     return pointer.read_text(encoding="utf-8").strip() or None
 
 
+def current_warning(models_dir: Path | None = None) -> str | None:
+    """What is wrong with models/CURRENT (empty, or naming no model under `models_dir`), else None.
+
+    No pointer at all is not a warning: a fresh models/ folder has none until the first training.
+    """
+    models_dir = models_dir or persist.MODELS_DIR
+    pointer = models_dir / persist.CURRENT_POINTER
+    if not pointer.is_file():
+        return None
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"{pointer} cannot be read ({exc}); there is no current model. Set one with 'webcare models use NAME'."
+    if not name:
+        return f"{pointer} is empty; there is no current model. Set one with 'webcare models use NAME'."
+    if not (models_dir / name / persist.MANIFEST).is_file():
+        return (
+            f"{pointer} names {name!r}, but there is no such model under {models_dir}; "
+            "set one with 'webcare models use NAME'."
+        )
+    return None
+
+
 def _version(path: Path, current: str | None) -> ModelVersion | None:
+    """The version in `path`; None when it holds no manifest, one marked damaged when its manifest is bad."""
+    if not (path / persist.MANIFEST).is_file():
+        return None
     try:
         manifest = persist.read_manifest(path)
-    except ModelError:
-        return None
+        persist.check_components(manifest, path)
+    except ModelError as exc:
+        return _damaged(path, current, str(exc))
     data = manifest.get("training_data", {})
-    metrics = {
-        task: float(values.get("macro_f1", float("nan")))
-        for task, values in manifest.get("metrics_cv", {}).items()
-        if isinstance(values, dict)
-    }
+    try:
+        metrics = {
+            str(task): float(values.get("macro_f1", float("nan")))
+            for task, values in manifest.get("metrics_cv", {}).items()
+            if isinstance(values, dict)
+        }
+    except (TypeError, ValueError) as exc:
+        return _damaged(path, current, f"The manifest {path / persist.MANIFEST} is damaged: a macro_f1 ({exc}).")
     created = manifest.get("created", "")
     if not created:
         match = _VERSIONED.match(path.name)
         created = f"{match['date'][:4]}-{match['date'][4:6]}-{match['date'][6:]}" if match else ""
+    messages = data.get("messages")
     return ModelVersion(
         name=path.name,
         path=path,
         current=path.name == current,
-        trained_on=data.get("messages"),
+        trained_on=messages if isinstance(messages, int) and not isinstance(messages, bool) else None,
         data_sha256=str(data.get("sha256", "")),
         created=str(created),
         intents=tuple(manifest.get("labels", {}).get("intent", ())),
@@ -101,8 +134,25 @@ def _version(path: Path, current: str | None) -> ModelVersion | None:
     )
 
 
+def _damaged(path: Path, current: str | None, why: str) -> ModelVersion:
+    return ModelVersion(
+        name=path.name,
+        path=path,
+        current=path.name == current,
+        trained_on=None,
+        data_sha256="",
+        created="",
+        intents=(),
+        metrics={},
+        damaged=why,
+    )
+
+
 def list_versions(models_dir: Path | None = None) -> list[ModelVersion]:
-    """Every model folder with a manifest under `models_dir`, newest first (by creation, then name)."""
+    """Every model folder with a manifest under `models_dir`, newest first (by creation, then name).
+
+    A folder whose manifest cannot be read is listed too, with `damaged` saying why (last: it has no date).
+    """
     models_dir = models_dir or persist.MODELS_DIR
     current = current_name(models_dir)
     if not models_dir.is_dir():
@@ -129,6 +179,8 @@ def use_version(name: str, models_dir: Path | None = None) -> ModelVersion:
     """Point models/CURRENT at the version `name` after checking that its artefact loads cleanly."""
     models_dir = models_dir or persist.MODELS_DIR
     version = find_version(name, models_dir)
+    if version.damaged:
+        raise ModelError(f"The model {version.name} cannot become current: {version.damaged}")
     persist.load_artefact(version.path)  # a tampered or incompatible model must never become current
     set_current(version.path, models_dir)
     return version

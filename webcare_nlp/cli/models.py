@@ -26,6 +26,8 @@ def list_models(
 ) -> None:
     """List the model versions, newest first; * marks the current one (models/CURRENT).
 
+    A folder whose manifest is damaged is listed as DAMAGED, with a warning saying why.
+
     Example:
 
         webcare models list
@@ -35,12 +37,21 @@ def list_models(
     if models_dir is not None and not models_dir.is_dir():  # a typo should not read as "no models yet"
         fail(f"{models_dir} is not a folder" + ("" if models_dir.exists() else " (it does not exist)") + ".")
     found = versions.list_versions(models_dir)
+    pointer_problem = versions.current_warning(models_dir)
+    if pointer_problem:
+        typer.echo(f"warning: {pointer_problem}", err=True)
+    for v in found:
+        if v.damaged:
+            typer.echo(f"warning: {v.name} is damaged: {v.damaged}", err=True)
     if as_json:
         typer.echo(json.dumps([v.as_dict() for v in found], indent=2, ensure_ascii=False))
         return
     if not found:
         typer.echo("no models yet: train one with 'webcare train'")
     for v in found:
+        if v.damaged:
+            typer.echo(f"{'*' if v.current else ' '} {v.name:34s} DAMAGED (see the warning above)")
+            continue
         scores = " ".join(f"{task} {f1:.3f}" for task, f1 in v.metrics.items() if task != "platform")
         intents = f"{len(v.intents)} intents" if v.intents else ""
         mark = "*" if v.current else " "
