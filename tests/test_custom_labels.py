@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import tiny_records, write_jsonl
 from webcare_nlp.cli import app
-from webcare_nlp.dataset import load_labelled, read_labelled_csv
+from webcare_nlp.dataset import load_labelled, read_labelled_csv, validate_labelled
 from webcare_nlp.errors import InputError
 from webcare_nlp.training import TrainingConfig, intent_set, train
 
@@ -105,3 +105,88 @@ def test_train_cli_refuses_bad_data_with_line_numbers(tmp_path):
     )
     bad_spec = runner.invoke(app, ["train", "--data", str(data), "--intents", "a b"])
     assert bad_spec.exit_code == 2 and "--intents" in bad_spec.output
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_csv_delimiter_is_detected_from_the_header(tmp_path, delimiter):
+    rows = [
+        ["Text", "Intent", "Sentiment", "Reactive", "Platform"],
+        ["Hoi, waar is mijn pakket?", "question", "neutral", "ja", "brand"],
+        ["Top service, dank jullie!", "compliment", "positive", "nee", "consumer"],
+    ]
+    path = tmp_path / "team.csv"
+    path.write_text("".join(delimiter.join(row) + "\n" for row in rows), encoding="utf-8")
+    first, second = read_labelled_csv(path)
+    # the comma in the text stays in the text: the header decides the delimiter, not the rows
+    assert first == {
+        "text": "Hoi, waar is mijn pakket?",
+        "intent": "question",
+        "sentiment": "neutral",
+        "reactive": True,
+        "platform": "brand",
+        "_line": 2,
+    }
+    assert second["text"] == "Top service, dank jullie!" and second["reactive"] is False and second["_line"] == 3
+
+
+def test_csv_names_match_without_case_or_spaces_and_keep_the_bom(tmp_path):
+    path = tmp_path / "excel.csv"
+    text = ' Text ; INTENT ;Reactive; Reply_Expected\r\n"Mijn order; waar is hij?";question;1;0\r\n'
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    (record,) = read_labelled_csv(path)
+    assert record == {
+        "text": "Mijn order; waar is hij?",
+        "intent": "question",
+        "reactive": True,
+        "reply_expected": False,
+        "_line": 2,
+    }
+    (tmp_path / "twice.csv").write_text("text;Text\nhoi;dag\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"twice\.csv:1: .*'text' more than once"):
+        read_labelled_csv(tmp_path / "twice.csv")
+
+
+def test_csv_without_text_column_shows_the_header_and_the_delimiters_tried(tmp_path):
+    path = tmp_path / "team.csv"
+    path.write_text("bericht;intent;sentiment\nhoi;question;neutral\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_labelled_csv(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:1: the header row must name the columns, with at least 'text'")
+    assert "found 'bericht;intent;sentiment'" in message
+    assert "tried the delimiters ',' ';' '\\t' '|'" in message
+    (tmp_path / "empty.csv").write_text("", encoding="utf-8")
+    with pytest.raises(InputError, match="found an empty line"):
+        read_labelled_csv(tmp_path / "empty.csv")
+
+
+def test_bad_bool_label_problem_shows_the_value(tmp_path):
+    path = tmp_path / "team.csv"
+    path.write_text(
+        "Text;Intent;Sentiment;Reactive;Reply_expected;Platform\n"
+        "Waar blijft mijn pakket?;question;neutral;misschien;true;brand\n"
+        "Waar blijft mijn order?;question;neutral;true;soms;brand\n"
+        "Waar blijft mijn retour?;question;neutral;;true;brand\n",
+        encoding="utf-8",
+    )
+    problems = [str(p) for p in validate_labelled(load_labelled(path))]
+    assert "team.csv:2: reactive must be true or false, not 'misschien'" in problems
+    assert "team.csv:3: reply_expected must be true or false, not 'soms'" in problems
+    assert "team.csv:4: reactive must be true or false, but it is missing" in problems
+    # evaluation files may leave reactive out: no problem then
+    assert not [p for p in validate_labelled(load_labelled(path), partial=True) if p.where == "team.csv:4"]
+
+
+def test_train_cli_reads_a_semicolon_csv(tmp_path):
+    path = tmp_path / "team.csv"
+    path.write_text(
+        "Text;Intent;Sentiment;Reactive;Reply_expected;Platform\n"
+        "Waar blijft mijn pakket?;question;neutral;misschien;true;brand\n",
+        encoding="utf-8",
+    )
+    args = ["train", "--data", str(path), "--output", str(tmp_path / "m"), "--no-current"]
+    result = runner.invoke(app, args)
+    # the file is read (no header complaint) and the bad row is refused before anything is trained
+    assert result.exit_code == 2 and "header row" not in result.output
+    assert "team.csv:2: reactive must be true or false, not 'misschien'" in result.output
+    assert not (tmp_path / "m").exists()

@@ -6,6 +6,7 @@ import csv
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,9 @@ class Problem:
 Sources = Path | str | Sequence[Path | str]
 _LABELLED_SUFFIXES = (".jsonl", ".csv")
 _TRUE, _FALSE = ("true", "1", "yes", "ja", "y"), ("false", "0", "no", "nee", "n")
+# The delimiters a labelled CSV file may use, as `webcare score` reads them (batch.readers.CSV_DELIMITERS; this
+# lower layer cannot import that): the first whose header has a `text` column is the file's.
+CSV_DELIMITERS = (",", ";", "\t", "|")
 
 
 def _as_paths(data: Sources) -> list[Path]:
@@ -65,18 +69,44 @@ def _csv_value(field: str, value: str) -> Any:
     return value
 
 
+def _csv_header(path: Path, header_line: str) -> tuple[list[str], str]:
+    """The column names of a labelled CSV file and its delimiter: the first of `CSV_DELIMITERS` whose header has a
+    `text` column. Names are matched without case and surrounding spaces, so `Text ; Intent` is `text`, `intent`."""
+    for delimiter in CSV_DELIMITERS:
+        names = [name.strip().lower() for name in next(csv.reader([header_line], delimiter=delimiter), [])]
+        if "text" in names:
+            repeated = sorted({name for name in names if name and names.count(name) > 1})
+            if repeated:
+                raise InputError(
+                    f"{path}:1: the header names the column(s) {', '.join(map(repr, repeated))} more than once "
+                    "(names are compared without case); give every column its own name."
+                )
+            return names, delimiter
+    found = header_line.rstrip("\r\n")
+    shown = repr(found[:200]) if found.strip() else "an empty line"
+    raise InputError(
+        f"{path}:1: the header row must name the columns, with at least 'text'; found {shown}, tried the delimiters "
+        f"{' '.join(repr(d) for d in CSV_DELIMITERS)}."
+    )
+
+
 def read_labelled_csv(path: Path) -> list[dict[str, Any]]:
-    """The rows of a labelled CSV file (header row, UTF-8), each with `_line`, the row's line in the file."""
+    """The rows of a labelled CSV file (header row, UTF-8), each with `_line`, the row's line in the file.
+
+    The delimiter is `,`, `;`, tab or `|`, whichever makes the header name a `text` column; column names are
+    matched without case and surrounding spaces.
+    """
     try:
         with Path(path).open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            if not reader.fieldnames or "text" not in reader.fieldnames:
-                raise InputError(f"{path}:1: the header row must name the columns, with at least 'text'.")
-            records, start = [], 2
+            header_line = handle.readline()
+            names, delimiter = _csv_header(path, header_line)
+            reader = csv.reader(chain([header_line], handle), delimiter=delimiter)
+            next(reader)
+            records, start = [], reader.line_num + 1
             for row in reader:
-                if None in row:
+                if len(row) > len(names):
                     raise InputError(f"{path}:{start}: the row has more cells than the header has columns.")
-                record = {k: _csv_value(k, v or "") for k, v in row.items()}
+                record = {k: _csv_value(k, v) for k, v in zip(names, row, strict=False)}
                 record = {k: v for k, v in record.items() if v is not None}
                 if record:
                     records.append({**record, "_line": start})
@@ -101,6 +131,11 @@ def load_labelled(data: Sources) -> list[dict[str, Any]]:
     return records
 
 
+def _found(value: Any) -> str:
+    """The value a label has instead of the one it should have, for a problem's message."""
+    return "but it is missing" if value is None else f"not {value!r}"
+
+
 def _label_problems(record: dict[str, Any], intents: tuple[str, ...], *, partial: bool) -> list[str]:
     problems = []
     for field, allowed in (("intent", intents), ("sentiment", schema.SENTIMENTS)):
@@ -113,9 +148,9 @@ def _label_problems(record: dict[str, Any], intents: tuple[str, ...], *, partial
             problems.append(f"unknown {field} {value!r}; allowed: {', '.join(allowed)}{hint}")
     reactive, reply = record.get("reactive"), record.get("reply_expected")
     if not isinstance(reactive, bool) and not (partial and reactive is None):
-        problems.append("reactive must be true or false")
+        problems.append(f"reactive must be true or false, {_found(reactive)}")
     if reply is not None and not isinstance(reply, bool):
-        problems.append("reply_expected must be true or false")
+        problems.append(f"reply_expected must be true or false, {_found(reply)}")
     # A labelled file for evaluation may leave the platform out (the engine infers it); check_message
     # has already refused a platform that is given but unknown.
     if not partial and record.get("platform") not in schema.PLATFORMS:
