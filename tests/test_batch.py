@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from webcare_nlp.batch import ScoreSettings, score_file
 from webcare_nlp.cli import app
-from webcare_nlp.errors import WebcareError
+from webcare_nlp.errors import InputError, WebcareError
 
 runner = CliRunner()
 
@@ -369,3 +369,10 @@ def test_what_the_library_skips_is_reported_with_the_workers_too(tmp_path):
         summary = score_file(str(source), str(out), settings=settings, workers=workers)
         assert summary.scored == 1 and summary.warnings == [f"{history}:1: ignored unknown template or article gone"]
         assert summary.as_dict()["warnings"] == summary.warnings
+
+
+def test_settings_refuse_a_field_name_given_as_one_string():
+    with pytest.raises(InputError, match="fields must be a list of column names"):
+        ScoreSettings(fields="author")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="top_k must be a whole number"):
+        ScoreSettings(top_k=-1)

@@ -316,3 +316,9 @@ def test_a_library_without_words_to_match_on_is_a_clear_error(tiny_model: Path) 
     library = Library.from_records(templates=[{"id": "t1", "text": "Hoi {naam} x"}])
     with pytest.raises(InputError, match="holds no words to match messages on"):
         Engine.load(tiny_model, library=library).suggest("Mijn pakket is kapot aangekomen!!", always=True)
+
+
+def test_an_empty_path_is_refused_not_read_as_the_working_folder() -> None:
+    for given in ("", "  "):
+        with pytest.raises(InputError, match="templates must be a file or folder path"):
+            Library.load(templates=given)

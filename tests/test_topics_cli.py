@@ -180,3 +180,12 @@ def test_an_input_that_the_run_would_overwrite_is_refused(archive, tmp_path):
     result = runner.invoke(app, ["topics", str(source), "--output", str(tmp_path / "out.jsonl")])
     assert result.exit_code == 2 and "which this run writes" in result.output
     assert source.read_bytes() == archive.read_bytes()
+
+
+def test_save_to_a_read_only_model_is_refused_before_the_clustering(archive, tmp_path, tiny_model, monkeypatch):
+    import webcare_nlp.cli.topics as topics_cli
+
+    monkeypatch.setattr(topics_cli.os, "access", lambda path, mode: False)  # as for a non-root user
+    out = tmp_path / "t.jsonl"
+    result = runner.invoke(app, ["topics", str(archive), "--output", str(out), "--save", "--model", str(tiny_model)])
+    assert result.exit_code == 2 and "read-only" in result.output and not out.exists()

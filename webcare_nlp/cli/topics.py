@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -136,6 +137,9 @@ def topics(
         if rejects:
             _write_rejects(rejects, None if to_stdout else output.with_name(output.name + ".rejects.jsonl"))
         engine = load_engine(model)
+        folder = Path(engine.manifest["path"])
+        if save and not (os.access(folder, os.W_OK) and os.access(folder / persist.MANIFEST, os.W_OK)):
+            fail(f"--save cannot write to the model folder {folder}: it is read-only.")  # before the clustering
         intents = None if all_intents else [r["intent"] for r in engine.analyze_many(messages)]
         run = discover_topics(
             messages,
@@ -157,7 +161,7 @@ def topics(
             write_report(run, report)
         if save:
             info = {"messages": len(messages), "topics": len(run.model.active_topics()), "source": str(source)}
-            persist.add_component(Path(engine.manifest["path"]), "topic_model", run.model, {"topic_model": info})
+            persist.add_component(folder, "topic_model", run.model, {"topic_model": info})
     except WebcareError as exc:
         fail(str(exc))
     for warning in run.warnings:

@@ -6,6 +6,7 @@ one bad line never hides a whole library.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -138,6 +139,10 @@ class Library:
         """
         own = templates is not None
         parts = {"templates": templates, "articles": articles, "history": history}
+        for name, given in parts.items():
+            # Path("") is the working folder, whose every .jsonl file would be read as this part.
+            if given is not None and (not isinstance(given, (str, os.PathLike)) or not str(given).strip()):
+                raise InputError(f"{name} must be a file or folder path, not {given!r}.")
         chosen = {
             name: Path(given) if given is not None else (None if own else TRAINING_DATA / name)
             for name, given in parts.items()
