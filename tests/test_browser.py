@@ -169,3 +169,155 @@ def _contains(name: str) -> Any:
     import re
 
     return re.compile(rf"(^|\s){name}(\s|$)")
+
+
+# -- robustness: long tokens, the length limit, the keyboard, errors in Dutch, safe links --------------------
+
+LONG_URL = "https://example.com/" + "a" * 300
+LONG_TOKEN = "x" * 240
+
+
+def _analyse(page: Any, text: str) -> None:
+    """Analyse `text` again on an already analysed page and wait for the new result."""
+    page.evaluate("delete document.body.dataset.renderMs")
+    page.fill("#text", text)
+    page.press("#text", "Control+Enter")
+    page.wait_for_function("document.body.dataset.renderMs !== undefined", timeout=60_000)
+
+
+def test_long_unbroken_text_does_not_widen_the_page(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _analyse(page, f"{MESSAGE} zie {LONG_URL} code {LONG_TOKEN}")
+    expect(page.locator("#masked")).to_contain_text(LONG_TOKEN)
+    show_anyway = page.locator("#suggestions-note button")
+    if show_anyway.count():
+        show_anyway.click()
+        page.wait_for_function("document.body.dataset.renderMs !== undefined")
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll <= inner, f"page is {scroll}px wide in a {inner}px window"
+        masked = page.locator("#masked").bounding_box()
+        assert masked is not None and masked["x"] + masked["width"] <= inner
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "agent_page_long_token_390.png"), full_page=True)
+
+
+def test_text_cut_at_the_limit_is_announced_in_dutch(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#text-limit")).to_be_hidden()
+    page.fill("#text", "k" * 25_000)
+    assert page.evaluate("document.getElementById('text').value.length") == 20_000
+    expect(page.locator("#text-limit")).to_be_visible()
+    expect(page.locator("#text-limit")).to_contain_text("ingekort tot 20.000 tekens")
+    page.fill("#text", "kort bericht")
+    expect(page.locator("#text-limit")).to_be_hidden()
+
+
+def test_ctrl_enter_in_a_suggestion_editor_keeps_the_edit(page: Any, server: dict[str, Any]) -> None:
+    from playwright.sync_api import expect
+
+    if not server["health"]["suggestions"]:
+        pytest.skip("the shipped model has no ranker, so there is no suggestion to edit")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if r.url.endswith(("/suggest", "/analyze")) else None)
+    first = page.locator("#cards .card").first
+    card = first.element_handle()
+    first.locator(".edit").click()
+    editor = first.locator(".editor")
+    expect(editor).to_be_focused()
+    editor.fill("Mijn eigen antwoord, nog niet af")
+    editor.press("Control+Enter")
+    page.wait_for_timeout(500)
+    assert requests == [], f"Ctrl+Enter in the editor re-analysed: {requests}"
+    assert card.evaluate("node => node.isConnected")  # the same card, not a fresh render
+    expect(editor).to_have_value("Mijn eigen antwoord, nog niet af")
+    expect(first.locator(".preview")).to_contain_text("Mijn eigen antwoord")
+    page.press("#text", "Control+Enter")  # from the message field it still analyses
+    page.wait_for_timeout(300)
+    assert any(url.endswith(("/suggest", "/analyze")) for url in requests)
+
+
+def test_server_down_is_reported_in_dutch(page: Any, server: dict[str, Any]) -> None:
+    from playwright.sync_api import expect
+
+    cards = page.locator("#cards .card")
+    has_cards = cards.count() > 0
+    page.route("**/*", lambda route: route.abort())
+    if has_cards:
+        cards.first.locator(".fb[data-action='rejected']").click()
+        status = cards.first.locator(".fb-status")
+        expect(status).to_contain_text("De server is niet bereikbaar")
+        assert "Failed" not in status.inner_text()
+        expect(status).to_have_class(_contains("failed"))  # shown in red, not in the green of a success
+    page.press("#text", "Control+Enter")
+    expect(page.locator("#error")).to_contain_text("De server is niet bereikbaar")
+    assert "Failed to fetch" not in page.locator("#error").inner_text()
+    expect(page.locator("#status")).to_have_class(_contains("bad"))
+    expect(page.locator("#status")).to_contain_text("niet bereikbaar")
+
+
+def _reply(status: int, error: str, kind: str = "value_error") -> dict[str, Any]:
+    body = {"error": error, "detail": [{"field": "text", "loc": ["body", "text"], "msg": error, "type": kind}]}
+    return {"status": status, "content_type": "application/json", "body": json.dumps(body)}
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "dutch"),
+    [
+        ("text: String should have at most 20000 characters", "string_too_long", "te lang"),
+        ("text: The message text is empty or only whitespace: give the text", "value_error", "leeg"),
+        ("text: The message text holds binary data (NUL or control bytes)", "value_error", "stuurtekens"),
+        ("company: something unforeseen", "value_error", "De server weigert het bericht: company: something"),
+    ],
+)
+def test_validation_errors_are_shown_in_dutch(page: Any, error: str, kind: str, dutch: str) -> None:
+    from playwright.sync_api import expect
+
+    for path in ("**/suggest", "**/analyze"):
+        page.route(path, lambda route: route.fulfill(**_reply(422, error, kind)))
+    page.press("#text", "Control+Enter")
+    expect(page.locator("#error")).to_contain_text(dutch)
+    if "unforeseen" not in error:
+        assert "should have" not in page.locator("#error").inner_text()
+        assert "message text" not in page.locator("#error").inner_text()
+
+
+def test_a_refused_api_key_is_told_apart_from_a_missing_one(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    for path in ("**/suggest", "**/analyze"):
+        page.route(path, lambda route: route.fulfill(**_reply(401, "A valid bearer token is required.")))
+    page.press("#text", "Control+Enter")
+    expect(page.locator("#error")).to_contain_text("vraagt een API-sleutel")
+    expect(page.locator("#token-box")).to_be_visible()
+    page.fill("#api-token", "verkeerde-sleutel")
+    page.press("#text", "Control+Enter")
+    expect(page.locator("#error")).to_contain_text("accepteert deze API-sleutel niet")
+
+
+def test_only_http_addresses_become_article_links(page: Any, server: dict[str, Any]) -> None:
+    from playwright.sync_api import expect
+
+    if not server["health"]["suggestions"]:
+        pytest.skip("the shipped model has no ranker, so the page calls /analyze only")
+
+    def articles(route: Any) -> None:
+        result = route.fetch().json()
+        result["reply_expected"] = True
+        result["suggestions"] = [
+            {"kind": "article", "id": "evil", "title": "Kwaad", "url": "javascript:alert(1)", "score": 0.9},
+            {"kind": "article", "id": "good", "title": "Bagage", "url": LONG_URL, "score": 0.8},
+        ]
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(result))
+
+    page.route("**/suggest", articles)
+    _analyse(page, MESSAGE)
+    evil, good = page.locator("#cards .card[data-id='evil']"), page.locator("#cards .card[data-id='good']")
+    expect(evil.locator(".preview")).to_have_text("javascript:alert(1)")
+    expect(evil.locator(".preview a")).to_have_count(0)
+    expect(good.locator(".preview a")).to_have_attribute("href", LONG_URL)
+    page.set_viewport_size({"width": 390, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

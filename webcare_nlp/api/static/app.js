@@ -33,25 +33,71 @@ function initials() {
 }
 
 // -- talking to the API ----------------------------------------------------------------------------
+const UNREACHABLE = "De server is niet bereikbaar: controleer de verbinding of start de server opnieuw.";
+
 async function api(path, body) {
   const headers = { "Content-Type": "application/json" };
   const token = $("api-token").value.trim();
   if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(path, body === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(body) });
+  let response;
+  try {
+    response = await fetch(path, body === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(body) });
+  } catch (_) {
+    // fetch only rejects when no answer came at all (server down, network gone): never show its English words.
+    setStatus("server niet bereikbaar", "bad");
+    const error = new Error(UNREACHABLE);
+    error.unreachable = true;
+    throw error;
+  }
+  // An answer again after a failure: look the server up anew so the pill turns green.
+  if (state.offline && path !== "/health") checkHealth();
   let data = null;
   try { data = await response.json(); } catch (_) { data = null; }
   if (response.status === 401) {
     $("token-box").hidden = false;
     $("api-token").focus();
-    throw new Error("Deze server vraagt een API-sleutel: vul hem rechtsboven in.");
+    const error = new Error(token
+      ? "De server accepteert deze API-sleutel niet: controleer de sleutel rechtsboven."
+      : "Deze server vraagt een API-sleutel: vul hem rechtsboven in.");
+    error.status = 401;
+    throw error;
   }
   if (!response.ok) {
-    const detail = data && (data.error || (typeof data.detail === "string" ? data.detail : null));
-    const error = new Error(detail || `De server antwoordde met ${response.status}.`);
+    const error = new Error(serverError(response.status, data));
     error.status = response.status;
     throw error;
   }
   return data;
+}
+
+function setStatus(text, kind) {
+  state.offline = kind === "bad";
+  $("status").textContent = text;
+  $("status").className = `status ${kind}`;
+}
+
+// The server's error answers are English: the common ones in Dutch, the rest behind a Dutch lead.
+function serverError(status, data) {
+  const raw = (data && (data.error || (typeof data.detail === "string" ? data.detail : null))) || "";
+  const limit = Number($("text").maxLength || 20000).toLocaleString("nl-NL");
+  if (status === 422 || status === 400) {
+    const fields = Array.isArray(data && data.detail) ? data.detail : [];
+    const about = (pattern) => pattern.test(raw) || fields.some((d) => pattern.test(`${d.type || ""} ${d.msg || ""}`));
+    if (about(/string_too_long|at most \d+ characters|the limit is/i)) {
+      return `Het bericht is te lang: de server neemt maximaal ${limit} tekens aan. Kort het bericht in.`;
+    }
+    if (about(/empty|whitespace|string_too_short|at least 1 character/i)) {
+      return "Het bericht is leeg: plak eerst de tekst van de klant.";
+    }
+    if (about(/binary|control (bytes|characters)|\bNUL\b|not valid UTF-8|utf-8/i)) {
+      return "Het bericht bevat binaire gegevens of stuurtekens: plak alleen gewone tekst.";
+    }
+  }
+  if (status === 413) return `Het bericht is te groot voor de server (maximaal ${limit} tekens).`;
+  if (status === 429) return "De server krijgt te veel verzoeken: probeer het zo opnieuw.";
+  if (status === 503) return `De server kan het verzoek nu niet afhandelen${raw ? ` (${raw})` : ""}: probeer het zo opnieuw.`;
+  if (status >= 500) return `Er ging iets mis op de server (${status})${raw ? `: ${raw}` : "."}`;
+  return raw ? `De server weigert het bericht: ${raw}` : `De server antwoordde met ${status}.`;
 }
 
 async function checkHealth() {
@@ -61,11 +107,10 @@ async function checkHealth() {
     $("token-box").hidden = !health.token_required;
     // An empty field signs with the server's initials: show them rather than an example.
     $("agent-initials").placeholder = health.agent_initials ? `^${health.agent_initials}` : "^IB";
-    $("status").textContent = `model ${health.model || "?"}`;
-    $("status").className = "status ok";
+    setStatus(`model ${health.model || "?"}`, "ok");
   } catch (error) {
-    $("status").textContent = "server niet bereikbaar";
-    $("status").className = "status bad";
+    if (error.status === 401) setStatus("API-sleutel nodig", "bad");
+    else setStatus("server niet bereikbaar", "bad");
   }
 }
 
@@ -347,12 +392,18 @@ function refreshCard(card) {
   const text = currentText(card);
   const preview = card.node.querySelector(".preview");
   if (s.kind === "article") {
-    const link = document.createElement("a");
-    link.href = s.url || s.id;
-    link.textContent = s.url || s.id;
-    link.target = "_blank";
-    link.rel = "noopener";
-    preview.replaceChildren(link);
+    const address = s.url || s.id;
+    const safe = webAddress(address);
+    if (safe) {
+      const link = document.createElement("a");
+      link.href = safe;
+      link.textContent = address;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      preview.replaceChildren(link);
+    } else {
+      preview.replaceChildren(document.createTextNode(address || ""));  // javascript:, data:, … stay plain text
+    }
   } else {
     preview.replaceChildren(...highlight(text, "needs"));
   }
@@ -365,6 +416,16 @@ function refreshCard(card) {
   copyButton.disabled = missing.length > 0;
   copyButton.title = missing.length ? `Vul eerst in: ${missing.join(", ")}` : "Kopieer naar het klembord";
   card.node.classList.toggle("incomplete", missing.length > 0);
+}
+
+// Only an absolute http(s) address may become a link.
+function webAddress(text) {
+  try {
+    const url = new URL(String(text || "").trim());
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch (_) {
+    return null;
+  }
 }
 
 async function copy(card) {
@@ -399,6 +460,7 @@ async function sendFeedback(card, action) {
   const labels = corrections();
   if (labels) body.labels = labels;
   const status = card.node.querySelector(".fb-status");
+  status.classList.remove("failed");
   try {
     await api("/feedback", body);
     status.textContent = { used: "Opgeslagen: gebruikt.", edited: "Opgeslagen: aangepast.", rejected: "Opgeslagen: afgewezen." }[action];
@@ -406,6 +468,7 @@ async function sendFeedback(card, action) {
     card.node.querySelectorAll(".fb").forEach((b) => { b.disabled = true; });
   } catch (error) {
     status.textContent = `Niet opgeslagen: ${error.message}`;
+    status.classList.add("failed");
   }
 }
 
@@ -425,6 +488,9 @@ $("message-form").addEventListener("submit", (event) => {
 });
 document.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    // In a suggestion (its editor or a placeholder field) Ctrl+Enter must not re-analyse: that would
+    // throw away the edit in progress.
+    if (event.target.closest && event.target.closest("#cards")) return;
     event.preventDefault();
     analyze(false);
     return;
@@ -438,6 +504,27 @@ document.addEventListener("keydown", (event) => {
     event.preventDefault();
     pick(Number(event.key) - 1);
   }
+});
+
+// maxlength cuts a longer paste silently: say so next to the text box. beforeinput still sees the whole
+// text being inserted (a paste, a drop, typed text), so the notice can tell how long it was.
+let wanted = null;
+$("text").addEventListener("beforeinput", (event) => {
+  const box = $("text");
+  const inserted = event.data ?? (event.dataTransfer ? event.dataTransfer.getData("text/plain") : "");
+  wanted = box.value.length - (box.selectionEnd - box.selectionStart) + (inserted || "").length;
+});
+$("text").addEventListener("input", () => {
+  const box = $("text");
+  const limit = box.maxLength;
+  const atLimit = limit > 0 && box.value.length >= limit;
+  const shown = limit.toLocaleString("nl-NL");
+  $("text-limit").hidden = !atLimit;
+  $("text-limit").textContent = !atLimit ? ""
+    : wanted !== null && wanted > limit
+      ? `Het bericht is ingekort tot ${shown} tekens (het waren er ${wanted.toLocaleString("nl-NL")}): de rest wordt niet geanalyseerd.`
+      : `Het bericht heeft de limiet van ${shown} tekens bereikt: langer kan niet.`;
+  wanted = null;
 });
 
 checkHealth();
