@@ -376,3 +376,14 @@ def test_settings_refuse_a_field_name_given_as_one_string():
         ScoreSettings(fields="author")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="top_k must be a whole number"):
         ScoreSettings(top_k=-1)
+
+
+def test_score_file_names_an_argument_of_the_wrong_type(tmp_path, bad_file):
+    out = str(tmp_path / "out.jsonl")
+    for arguments, message in (
+        ({"chunk_size": None}, "chunk_size must be a whole number"),
+        ({"workers": "2"}, "workers must be a whole number"),
+        ({"settings": {"top_k": 1}}, "settings must be a ScoreSettings"),
+    ):
+        with pytest.raises(InputError, match=message):
+            score_file(str(bad_file), out, **arguments)

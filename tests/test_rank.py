@@ -322,3 +322,10 @@ def test_an_empty_path_is_refused_not_read_as_the_working_folder() -> None:
     for given in ("", "  "):
         with pytest.raises(InputError, match="templates must be a file or folder path"):
             Library.load(templates=given)
+
+
+def test_records_that_are_no_list_of_records_are_refused() -> None:
+    with pytest.raises(InputError, match="templates must be a list of records"):
+        Library.from_records(templates=None)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="articles must be a list of records"):
+        Library.from_records(articles={"url": "https://x.nl", "title": "x"})  # type: ignore[arg-type]

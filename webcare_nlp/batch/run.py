@@ -191,6 +191,15 @@ def _process_pool(workers: int, settings: ScoreSettings) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker, initargs=(settings,))
 
 
+def _check_arguments(settings: Any, chunk_size: Any, workers: Any) -> None:
+    """The Python API's arguments of the wrong type, named here rather than as a TypeError deep inside."""
+    if settings is not None and not isinstance(settings, ScoreSettings):
+        raise InputError(f"settings must be a ScoreSettings, not {type(settings).__name__}: ScoreSettings(top_k=1).")
+    for name, value in (("chunk_size", chunk_size), ("workers", workers)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InputError(f"{name} must be a whole number, not {value!r}.")
+
+
 def score_file(
     source: str,
     output: str,
@@ -223,6 +232,7 @@ def score_file(
     Returns:
         The summary; `lines == scored + rejected` (blank lines are counted apart).
     """
+    _check_arguments(settings, chunk_size, workers)
     in_fmt, out_fmt = detect_format(source, role="input"), detect_format(output, role="output")
     settings = settings or ScoreSettings()
     settings = ScoreSettings(**{**asdict(settings), "table": out_fmt != "jsonl"})

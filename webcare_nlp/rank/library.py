@@ -164,6 +164,9 @@ class Library:
         history: Iterable[dict[str, Any]] = (),
     ) -> Library:
         """Build a library from in-memory records (the same fields as the files)."""
+        for name, given in (("templates", templates), ("articles", articles), ("history", history)):
+            if given is None or isinstance(given, (str, bytes, dict)):  # one record or a path, not a list of them
+                raise InputError(f"{name} must be a list of records (dicts), not {type(given).__name__}.")
         library = cls()
         library._add(
             [("<templates>", i, r) for i, r in enumerate(templates, 1)],
