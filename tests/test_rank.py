@@ -329,3 +329,12 @@ def test_records_that_are_no_list_of_records_are_refused() -> None:
         Library.from_records(templates=None)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="articles must be a list of records"):
         Library.from_records(articles={"url": "https://x.nl", "title": "x"})  # type: ignore[arg-type]
+
+
+def test_shown_warnings_are_the_first_twenty_and_a_count() -> None:
+    from webcare_nlp.rank.library import shown_warnings
+
+    warnings = [f"h.jsonl:{i}: ignored unknown template or article x" for i in range(1, 26)]
+    shown = shown_warnings(warnings)
+    assert shown[:20] == warnings[:20] and shown[20:] == ["... and 5 more skipped entries"]
+    assert shown_warnings(warnings[:3]) == warnings[:3]

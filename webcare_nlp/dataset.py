@@ -12,7 +12,7 @@ from typing import Any
 
 from webcare_nlp import schema
 from webcare_nlp.errors import InputError
-from webcare_nlp.records import read_jsonl_records
+from webcare_nlp.records import CSV_DELIMITERS, csv_columns, read_jsonl_records
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TRAINING_DATA = PROJECT_ROOT / "training_data"
@@ -30,9 +30,6 @@ class Problem:
 Sources = Path | str | Sequence[Path | str]
 _LABELLED_SUFFIXES = (".jsonl", ".csv")
 _TRUE, _FALSE = ("true", "1", "yes", "ja", "y"), ("false", "0", "no", "nee", "n")
-# The delimiters a labelled CSV file may use, as `webcare score` reads them (batch.readers.CSV_DELIMITERS; this
-# lower layer cannot import that): the first whose header has a `text` column is the file's.
-CSV_DELIMITERS = (",", ";", "\t", "|")
 
 
 def _as_paths(data: Sources) -> list[Path]:
@@ -72,16 +69,12 @@ def _csv_value(field: str, value: str) -> Any:
 def _csv_header(path: Path, header_line: str) -> tuple[list[str], str]:
     """The column names of a labelled CSV file and its delimiter: the first of `CSV_DELIMITERS` whose header has a
     `text` column. Names are matched without case and surrounding spaces, so `Text ; Intent` is `text`, `intent`."""
-    for delimiter in CSV_DELIMITERS:
-        names = [name.strip().lower() for name in next(csv.reader([header_line], delimiter=delimiter), [])]
-        if "text" in names:
-            repeated = sorted({name for name in names if name and names.count(name) > 1})
-            if repeated:
-                raise InputError(
-                    f"{path}:1: the header names the column(s) {', '.join(map(repr, repeated))} more than once "
-                    "(names are compared without case); give every column its own name."
-                )
-            return names, delimiter
+    try:
+        columns = csv_columns(header_line, fold_case=True)
+    except InputError as exc:
+        raise InputError(f"{path}:1: {exc}") from None
+    if columns is not None:
+        return columns
     found = header_line.rstrip("\r\n")
     shown = repr(found[:200]) if found.strip() else "an empty line"
     raise InputError(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Sequence
 from itertools import repeat
@@ -265,9 +264,7 @@ class Engine:
         threshold learned on held-out history; without it, the ranking is returned as it is. With
         `explain`, each suggestion's reasons come as data too (`why_parts`, `advice_parts`).
         """
-        if not isinstance(top_k, numbers.Integral) or isinstance(top_k, bool) or top_k < 0:
-            raise InputError(f"top_k must be a whole number of 0 or more, not {top_k!r}.")
-        top_k = int(top_k)
+        top_k = schema.check_top_k(top_k)
         messages = schema.check_messages(messages)
         results = self.analyze_many(messages)
         wanted = [i for i, r in enumerate(results) if always or r["reply_expected"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections.abc import Iterator
@@ -31,6 +32,30 @@ class Reject:
 def _raw_text(raw: bytes) -> str:
     """The whole line as text; bytes that are not UTF-8 become \\x escapes, so nothing is lost."""
     return raw.decode("utf-8", errors="backslashreplace").rstrip("\r\n")
+
+
+# The delimiters a CSV input may use; its header tells which (the first that yields a `text` column).
+CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
+def csv_columns(header_line: str, *, fold_case: bool = False) -> tuple[list[str], str] | None:
+    """The column names of a CSV header and its delimiter, or None when no delimiter yields a `text` column.
+
+    Names are stripped (and lower-cased with `fold_case`). A name given twice is refused: a row would keep
+    only the last of its cells, and the other would be lost unseen.
+    """
+    for delimiter in CSV_DELIMITERS:
+        names = [name.strip() for name in next(csv.reader([header_line], delimiter=delimiter), [])]
+        names = [name.lower() for name in names] if fold_case else names
+        if "text" in names:
+            repeated = sorted({name for name in names if name and names.count(name) > 1})
+            if repeated:
+                raise InputError(
+                    f"the header names the column(s) {', '.join(map(repr, repeated))} more than once"
+                    f"{' (compared without case)' if fold_case else ''}; give every column its own name."
+                )
+            return names, delimiter
+    return None
 
 
 # Where a line can hold half of a character: a surrogate escape (a whole pair is fine, one half is not).

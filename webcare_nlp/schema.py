@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -123,6 +124,13 @@ def check_messages(messages: Sequence[Any]) -> Sequence[dict[str, Any]]:
         except errors.InputError as error:
             raise errors.InputError(f"message {position}: {error}") from None
     return checked
+
+
+def check_top_k(value: Any) -> int:
+    """The number of suggestions asked for per kind: a whole number of 0 or more (0: labels only)."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
+        raise errors.InputError(f"top_k must be a whole number of 0 or more, not {value!r}.")
+    return int(value)
 
 
 def reply_rule(*, intent: str, reactive: bool, platform: str) -> bool:

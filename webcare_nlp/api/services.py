@@ -33,7 +33,7 @@ def load_engine(settings: Settings) -> Any:
 
     loader: Any = Engine.load
     try:
-        from webcare_nlp.rank.library import Library
+        from webcare_nlp.rank.library import Library, shown_warnings
     except ImportError:  # suggestions are not built yet: analysis only
         return loader(settings.model)
     library = Library.load(
@@ -42,10 +42,8 @@ def load_engine(settings: Settings) -> Any:
         history=settings.history,
         shared_by_history=settings.shared_by_history,
     )
-    for warning in library.warnings[:20]:  # skipped entries, with file and line, for whoever starts the server
+    for warning in shown_warnings(library.warnings):  # skipped entries, file:line, for whoever starts the server
         log.warning("library: %s", warning)
-    if len(library.warnings) > 20:
-        log.warning("library: ... and %d more skipped entries", len(library.warnings) - 20)
     settings.database.parent.mkdir(parents=True, exist_ok=True)
     return loader(
         settings.model, library=library, feedback_db=settings.database, agent_initials=settings.agent_initials

@@ -51,8 +51,7 @@ class ScoreSettings:
         # A single name given as a string would be kept letter by letter ("id" as "i", "d").
         if isinstance(self.fields, str) or not all(isinstance(name, str) for name in self.fields):
             raise InputError(f"fields must be a list of column names, not {self.fields!r}.")
-        if not isinstance(self.top_k, int) or isinstance(self.top_k, bool) or self.top_k < 0:
-            raise InputError(f"top_k must be a whole number of 0 or more, not {self.top_k!r}.")
+        schema.check_top_k(self.top_k)
 
     def engine_key(self) -> tuple[Any, ...]:
         return (self.model, self.templates, self.articles, self.history, self.shared_by_history, self.suggest)

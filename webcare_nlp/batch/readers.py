@@ -18,9 +18,8 @@ from typing import IO, Any
 from webcare_nlp.batch.chunks import Item, validated
 from webcare_nlp.batch.formats import STDIO, detect_format, require_pyarrow
 from webcare_nlp.errors import InputError
-from webcare_nlp.records import MAX_LINE_BYTES, Reject
+from webcare_nlp.records import CSV_DELIMITERS, MAX_LINE_BYTES, Reject, csv_columns
 
-CSV_DELIMITERS = (",", ";", "\t", "|")
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
@@ -157,28 +156,18 @@ def _csv_header(stream: IO[bytes]) -> tuple[list[str], str, int]:
             "save it with \\n or \\r\\n line ends."
         )
     try:
-        for delimiter in CSV_DELIMITERS:
-            names = [name.strip() for name in next(csv.reader([header_line], delimiter=delimiter))]
-            if "text" in names:
-                _refuse_repeated(names)
-                return names, delimiter, len(raw)
+        columns = csv_columns(header_line)
         found = next(csv.reader([header_line]))
     except csv.Error as exc:
         raise InputError(f"The CSV header cannot be read: {exc}.") from None
+    except InputError as exc:
+        raise InputError(f"The CSV file: {exc}") from None
+    if columns is not None:
+        return columns[0], columns[1], len(raw)
     raise InputError(
         f"The CSV file has no 'text' column (header: {', '.join(found)[:200]}). Name the message column "
         f"'text'; the delimiter may be one of {' '.join(repr(d) for d in CSV_DELIMITERS)}."
     )
-
-
-def _refuse_repeated(names: list[str]) -> None:
-    """Two columns of one name: a row would keep only the last cell, so the other would be lost unseen."""
-    repeated = sorted({name for name in names if names.count(name) > 1 and name})
-    if repeated:
-        raise InputError(
-            f"The CSV header names the column(s) {', '.join(map(repr, repeated))} more than once; "
-            "give every column its own name."
-        )
 
 
 def _csv_row(names: list[str], row: list[str], line: int, raw: str) -> dict[str, Any] | Reject:

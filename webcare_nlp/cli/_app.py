@@ -26,12 +26,12 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(code=2)
 
 
-def warn_skipped(warnings: list[str], limit: int = 20) -> None:
-    """The library's skipped entries (file:line and why), the first `limit` of them."""
-    for warning in warnings[:limit]:
+def warn_skipped(warnings: list[str]) -> None:
+    """The library's skipped entries (file:line and why), the first 20 of them."""
+    from webcare_nlp.rank.library import shown_warnings
+
+    for warning in shown_warnings(warnings):
         typer.echo(f"warning: {warning}", err=True)
-    if len(warnings) > limit:
-        typer.echo(f"warning: ... and {len(warnings) - limit} more skipped entries", err=True)
 
 
 def check_output_file(path: Path) -> None:

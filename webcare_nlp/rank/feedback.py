@@ -106,11 +106,14 @@ class FeedbackStore:
         if not isinstance(suggestion_id, str) or not suggestion_id.strip():
             raise InputError("Feedback needs the id of the suggestion (template id or article url).")
         clean = schema.check_text(text)
-        for name, value in (("suggestion_id", suggestion_id), ("message_id", message_id), ("company", company)):
+        for name, value in (
+            ("suggestion_id", suggestion_id),
+            ("message_id", message_id),
+            ("company", company),
+            ("agent", agent),
+        ):
             if value is not None:
                 schema.check_field(name, value)
-        if agent is not None:
-            schema.check_field("agent", agent)
         for name, value in (("suggested_text", suggested_text), ("final_text", final_text)):
             if value is not None and value.strip():
                 try:

@@ -38,25 +38,43 @@ class Filled:
     length: int
     limit: int | None
     fits_channel: bool
-    advice: str | None
     channel: str | None = None
-    where: str | None = None
     link: str | None = None
 
+    @property
+    def where(self) -> str | None:
+        """Where a reply too long for the public thread can go instead (a DM, Messenger, e-mail)."""
+        return None if self.fits_channel else DM_CHANNEL.get(self.channel or "")
+
+    @property
+    def advice(self) -> str | None:
+        """What to do with a reply over the channel's limit, in words; None when it fits."""
+        if self.fits_channel:
+            return None
+        advice = f"{self.length} characters, over the {self.limit} of {self.channel}: "
+        advice += f"send it as a {self.where or 'private message'}"
+        return advice + (f" or reply briefly with the link {self.link}" if self.link else ", or shorten it")
+
     def as_dict(self) -> dict[str, Any]:
+        advice = self.advice
         return {
             "text": self.text,
             "needs_input": list(self.needs_input),
             "length": self.length,
             "limit": self.limit,
             "fits_channel": self.fits_channel,
-            **({"advice": self.advice} if self.advice else {}),
+            **({"advice": advice} if advice else {}),
         }
 
     def advice_parts(self) -> dict[str, Any]:
         """The advice as data, for a page that words it in its own language."""
-        fields = ("length", "limit", "channel", "where", "link")
-        return {name: getattr(self, name) for name in fields}
+        return {
+            "length": self.length,
+            "limit": self.limit,
+            "channel": self.channel,
+            "where": self.where,
+            "link": self.link,
+        }
 
 
 def fill_template(
@@ -106,9 +124,4 @@ def fill_template(
     filled = PLACEHOLDER.sub(substitute, text)
     limit = CHANNEL_LIMITS.get(channel or "")
     fits = limit is None or len(filled) <= limit
-    if fits:
-        return Filled(filled, tuple(missing), len(filled), limit, fits, None)
-    where = DM_CHANNEL.get(channel or "")
-    advice = f"{len(filled)} characters, over the {limit} of {channel}: send it as a {where or 'private message'}"
-    advice += f" or reply briefly with the link {link}" if link else ", or shorten it"
-    return Filled(filled, tuple(missing), len(filled), limit, fits, advice, channel, where, link)
+    return Filled(filled, tuple(missing), len(filled), limit, fits, channel, link)

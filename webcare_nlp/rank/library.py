@@ -243,6 +243,12 @@ def _read_parts(path: Path) -> Iterator[tuple[str, int, Any]]:
         yield from _read_file(file)
 
 
+def shown_warnings(warnings: list[str], limit: int = 20) -> list[str]:
+    """The first `limit` warnings of a library, and a count of the rest: what a command or server shows."""
+    rest = len(warnings) - limit
+    return warnings[:limit] + ([f"... and {rest} more skipped entries"] if rest > 0 else [])
+
+
 def _read_file(path: Path) -> Iterator[tuple[str, int, Any]]:
     try:
         raw = path.read_bytes()

@@ -157,7 +157,7 @@ class Suggester:
                 **filled.as_dict(),
                 "why": why,
                 **extra,
-                **({"advice_parts": filled.advice_parts()} if explain and filled.advice else {}),
+                **({"advice_parts": filled.advice_parts()} if explain and not filled.fits_channel else {}),
             }
         return {
             "kind": kind,
