@@ -20,6 +20,7 @@ PLAIN = {
         "Niet tevreden over de levering",
         "Nooit meer bij jullie",
         "Echt waardeloos dit",
+        "De app werkt niet",
         "Terrible service",
         "Worst experience ever",
     ],
@@ -37,11 +38,6 @@ PLAIN = {
         "Where can I find my invoice?",
     ],
 }
-
-
-# Known limits of the shipped model, kept visible: a fault stated flatly, with no verdict word, still reads
-# as a neutral remark. Strict: a model that gets them right fails here, so that they move up into PLAIN.
-KNOWN_LIMITS = {"De app werkt niet": "negative"}
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +62,3 @@ def test_plain_verdicts_mostly_right(predicted):  # type: ignore[no-untyped-def]
     right = sum(p == label for label, labels in predicted.items() for p in labels)
     total = sum(len(items) for items in PLAIN.values())
     assert right / total >= 0.85, predicted
-
-
-@pytest.mark.xfail(strict=True, reason="known limit of the shipped model (see KNOWN_LIMITS)")
-def test_known_limits(engine):  # type: ignore[no-untyped-def]
-    results = engine.analyze_many([{"id": str(i), "text": t} for i, t in enumerate(KNOWN_LIMITS)])
-    assert [r["sentiment"] for r in results] == list(KNOWN_LIMITS.values())
