@@ -2,7 +2,9 @@
 
 Figures: the floor (JSONL read + spaCy tokenisation), `webcare score` (full analysis, top-3 suggestions)
 with 1 and 2 worker processes and on a Dask LocalCluster of 2 workers, the spaCy textcat peer (three
-textcat models), and the peak memory of each run (the whole process tree).
+textcat models), and the peak memory of each run (the whole process tree). The peer is timed twice: its
+three models alone over texts in memory, and as a job like `webcare score`'s (a process that starts, loads
+the three models from disk, reads the JSONL archive, labels every message and writes a JSON line each).
 Usage: python -m benchmarks.batch_throughput [--n 100000] [--memory-n 10000] [--no-peer] [--no-dask]
        python -m benchmarks.batch_throughput --only-memory --n 1000000
 """
@@ -83,13 +85,18 @@ def run_score(source: Path, output: Path, *args: str) -> tuple[float, float, dic
     return seconds, peak / 2**20, summary
 
 
-def peer_rate(path: Path, n: int, epochs: int) -> float:
-    """Three spaCy textcat models (intent, sentiment, reactive) over the same texts, one process."""
+def peer_rate(path: Path, n: int, epochs: int, saved: Path) -> float:
+    """Three spaCy textcat models (intent, sentiment, reactive) over the same texts in memory, one process.
+
+    The trained models are saved under `saved`, one folder per label, for `peer_job`."""
     from benchmarks.textcat_peer import TASKS, train_textcat
     from webcare_nlp.dataset import load_labelled
 
     corpus = load_labelled(TRAINING_DATA)
     peers = [train_textcat(corpus, task, epochs, 13) for task in TASKS]
+    for task, nlp in zip(TASKS, peers, strict=True):
+        (saved / task).mkdir(parents=True)
+        nlp.to_disk(saved / task)
     with path.open("rb") as handle:
         texts = [json.loads(raw)["text"] for _, raw in zip(range(n), handle, strict=False)]
     started = time.perf_counter()
@@ -97,6 +104,34 @@ def peer_rate(path: Path, n: int, epochs: int) -> float:
         for _ in nlp.pipe(texts, batch_size=256):
             pass
     return len(texts) / (time.perf_counter() - started)
+
+
+def peer_job(saved: Path, source: Path, output: Path, chunk_size: int) -> None:
+    """The peer as a scoring job, in this process: load its three models, then read, label and write in chunks."""
+    import spacy
+
+    models = {folder.name: spacy.load(folder) for folder in sorted(saved.iterdir())}
+    with source.open("rb") as lines, output.open("w", encoding="utf-8") as out:
+        while chunk := [json.loads(raw) for _, raw in zip(range(chunk_size), lines, strict=False)]:
+            texts = [record["text"] for record in chunk]
+            labels = {
+                task: [max(doc.cats, key=doc.cats.__getitem__) for doc in nlp.pipe(texts, batch_size=256)]
+                for task, nlp in models.items()
+            }
+            for i, record in enumerate(chunk):
+                result = {"id": record.get("id"), **{task: labels[task][i] for task in models}}
+                out.write(json.dumps(result, ensure_ascii=False) + "\n")
+
+
+def peer_job_rate(saved: Path, source: Path, output: Path, n: int, chunk_size: int) -> float:
+    """Messages per wall second of `peer_job` in a process of its own, start-up included, as `run_score`."""
+    command = [sys.executable, "-m", "benchmarks.batch_throughput", "--peer-job", str(saved), str(source), str(output)]
+    started = time.perf_counter()
+    subprocess.run([*command, "--chunk-size", str(chunk_size)], check=True)
+    seconds = time.perf_counter() - started
+    with output.open("rb") as handle:
+        assert sum(1 for _ in handle) == n
+    return n / seconds
 
 
 def memory_only(n: int, seed: int, chunk_size: int) -> None:
@@ -122,7 +157,11 @@ def main() -> None:
     parser.add_argument("--peer-n", type=int, default=20_000)
     parser.add_argument("--peer-epochs", type=int, default=3)
     parser.add_argument("--only-memory", action="store_true", help="only `score --workers 2` on --n messages")
+    parser.add_argument("--peer-job", nargs=3, type=Path, metavar=("MODELS", "IN", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.peer_job:
+        peer_job(*args.peer_job, chunk_size=args.chunk_size)
+        return
     if args.only_memory:
         memory_only(args.n, args.seed, args.chunk_size)
         return
@@ -139,10 +178,19 @@ def main() -> None:
         plain = floor(archive, plain=True)
         rows.append(("floor with spacy.blank('nl')'s tokenizer and default cache", plain, None, None))
         if not args.no_peer:
+            saved = work / "peer"
             rows.append(
                 (
                     "spaCy textcat peer (3 models), 1 process",
-                    peer_rate(archive, args.peer_n, args.peer_epochs),
+                    peer_rate(archive, args.peer_n, args.peer_epochs, saved),
+                    None,
+                    None,
+                )
+            )
+            rows.append(
+                (
+                    "spaCy textcat peer as a job (start, load, read, label, write), 1 process",
+                    peer_job_rate(saved, archive, work / "peer_out.jsonl", args.n, args.chunk_size),
                     None,
                     None,
                 )
