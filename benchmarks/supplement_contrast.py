@@ -22,7 +22,6 @@ from sklearn.model_selection import StratifiedKFold
 
 from webcare_nlp.classify.models import model_families
 from webcare_nlp.dataset import TRAINING_DATA, load_labelled
-from webcare_nlp.features.vectorize import MessageVectorizer
 from webcare_nlp.text.pipeline import TextPipeline
 from webcare_nlp.training import TrainingConfig, _observations, targets
 
@@ -62,11 +61,7 @@ def main() -> None:
                 held_out = rest[held_part]
                 for added in (False, True):
                     train = np.concatenate([rest[train_part], supplement]) if added else rest[train_part]
-                    vectorizer = MessageVectorizer(
-                        max_char_features=config.max_char_features,
-                        max_word_features=config.max_word_features,
-                        word_weight=config.word_weight,
-                    ).fit([observations[i] for i in train])
+                    vectorizer = config.vectorizer().fit([observations[i] for i in train])
                     x_train = vectorizer.transform([observations[i] for i in train])
                     x_held_out = vectorizer.transform([observations[i] for i in held_out])
                     for task, values in grid.items():

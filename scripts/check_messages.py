@@ -17,25 +17,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from webcare_nlp.dataset import TRAINING_DATA, near_duplicate_pairs, validate_labelled
+from webcare_nlp.dataset import CORPUS_FIELDS, TRAINING_DATA, near_duplicate_pairs, validate_labelled
 from webcare_nlp.records import read_jsonl_records
 
-# The fields every corpus message carries (labels.md's, plus where it comes from).
-REQUIRED = (
-    "id",
-    "text",
-    "channel",
-    "platform",
-    "lang",
-    "company",
-    "sector",
-    "author",
-    "created_at",
-    "intent",
-    "sentiment",
-    "reactive",
-    "reply_expected",
-)
 SHORT = 25  # characters; shorter posts may repeat
 COUNTED = ("intent", "sentiment", "reactive", "reply_expected", "platform", "channel", "lang", "company")
 
@@ -62,7 +46,7 @@ def check(path: Path, corpus: Path) -> tuple[list[str], list[dict]]:
     """Every problem of the new file against the corpus folder (the file itself left out of it)."""
     records, problems = read_new(path)
     for record in records:
-        missing = [field for field in REQUIRED if field not in record]
+        missing = [field for field in CORPUS_FIELDS if field not in record]
         if missing:
             problems.append(f"{record['_source']}: missing {', '.join(missing)}")
     problems += [str(problem) for problem in validate_labelled(records)]

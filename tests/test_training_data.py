@@ -9,6 +9,7 @@ import pytest
 
 from webcare_nlp import schema
 from webcare_nlp.dataset import (
+    CORPUS_FIELDS,
     PROJECT_ROOT,
     TRAINING_DATA,
     load_labelled,
@@ -28,19 +29,6 @@ PLACEHOLDERS = {
     "polisnummer",
     "trackingcode",
 }
-REQUIRED = (
-    "id",
-    "text",
-    "channel",
-    "platform",
-    "lang",
-    "company",
-    "sector",
-    "intent",
-    "sentiment",
-    "reactive",
-    "reply_expected",
-)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +43,7 @@ def library(folder):
 def test_schema_labels_reply_rule_and_unique_ids(corpus):
     assert validate_labelled(corpus) == []
     for record in corpus:
-        missing = [k for k in REQUIRED if k not in record]
+        missing = [k for k in CORPUS_FIELDS if k not in record]
         assert not missing, f"{record['_source']} misses {missing}"
         assert record["channel"] in schema.CHANNELS and record["lang"] in {"nl", "en"}
 

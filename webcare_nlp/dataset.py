@@ -18,6 +18,24 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TRAINING_DATA = PROJECT_ROOT / "training_data"
 
 
+# The fields every message of the project's corpus carries: labels.md's, plus where and when it was written.
+CORPUS_FIELDS = (
+    "id",
+    "text",
+    "channel",
+    "platform",
+    "lang",
+    "company",
+    "sector",
+    "author",
+    "created_at",
+    "intent",
+    "sentiment",
+    "reactive",
+    "reply_expected",
+)
+
+
 @dataclass(frozen=True)
 class Problem:
     where: str

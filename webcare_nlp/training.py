@@ -107,6 +107,14 @@ class TrainingConfig:
                 raise InputError(f"Training setting {name} = {value!r} should be of type {want.__name__}.")
         return cls(**values)
 
+    def vectorizer(self) -> MessageVectorizer:
+        """A new, unfitted vectoriser with this run's feature settings."""
+        return MessageVectorizer(
+            max_char_features=self.max_char_features,
+            max_word_features=self.max_word_features,
+            word_weight=self.word_weight,
+        )
+
     def __post_init__(self) -> None:
         unknown = sorted(set(self.families) - set(model_families(self.seed)) - {SOFT_VOTE})
         if unknown:
@@ -208,11 +216,7 @@ def cross_validate(
     fold_matrices: list[tuple[np.ndarray, np.ndarray, dict[str, tuple[Any, Any]]]] = []
     with ThreadPoolExecutor(max_workers=config.n_jobs) as pool:
         for train_idx, val_idx in cv_splits(records, config):
-            vectorizer = MessageVectorizer(
-                max_char_features=config.max_char_features,
-                max_word_features=config.max_word_features,
-                word_weight=config.word_weight,
-            ).fit([observations[i] for i in train_idx])
+            vectorizer = config.vectorizer().fit([observations[i] for i in train_idx])
             x_train = vectorizer.transform([observations[i] for i in train_idx])
             x_val = vectorizer.transform([observations[i] for i in val_idx])
             matrices = {
@@ -294,11 +298,7 @@ def fit_engine(
     """Fit the vectoriser and the chosen, calibrated model of each label on all data."""
     rng = np.random.default_rng(config.seed)
     observations = _observations(processed, records, rng, config.metadata_dropout)
-    vectorizer = MessageVectorizer(
-        max_char_features=config.max_char_features,
-        max_word_features=config.max_word_features,
-        word_weight=config.word_weight,
-    ).fit(observations)
+    vectorizer = config.vectorizer().fit(observations)
     matrix = vectorizer.transform(observations)
     without_platform = vectorizer.without_platform(matrix)
 
