@@ -387,3 +387,18 @@ def test_score_file_names_an_argument_of_the_wrong_type(tmp_path, bad_file):
     ):
         with pytest.raises(InputError, match=message):
             score_file(str(bad_file), out, **arguments)
+
+
+def test_the_readable_summary_words_missing_topics():
+    from collections import Counter
+
+    from webcare_nlp.batch.summary import ScoreSummary
+
+    summary = ScoreSummary()
+    summary.add(
+        lines=3, scored=3, rejected=0, counts={"intent": Counter({"question": 3}), "topic": Counter({"None": 3})}
+    )
+    assert "none assigned (topics come from `webcare topics ARCHIVE --save`)" in summary.render()
+    summary.add(lines=2, scored=2, rejected=0, counts={"topic": Counter({"kist_retour": 2})})
+    topic_line = next(line for line in summary.render().splitlines() if line.startswith("topic"))
+    assert topic_line.split(None, 1)[1] == "unassigned 3, kist_retour 2"

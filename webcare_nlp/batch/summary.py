@@ -8,6 +8,8 @@ from typing import Any
 
 # The labels counted in the summary; `topic` stays None until a topic model is shipped.
 COUNTED = ("intent", "sentiment", "reply_expected", "topic")
+# How a message that fits no topic (topic null) is counted in the readable summary.
+UNASSIGNED = "unassigned"
 # With --fields: per kept input field, how many scored messages had it.
 KEPT_FIELDS = "kept_fields"
 
@@ -85,6 +87,13 @@ class ScoreSummary:
         ]
         for key in COUNTED:
             counter = self.counts.get(key, Counter())
-            if counter:
-                rows.append(f"{key:15s} " + ", ".join(f"{value} {n:,}" for value, n in counter.most_common()))
+            if key == "topic" and set(counter) == {"None"}:
+                # A model without saved topics assigns none; say how to get them rather than print "None".
+                rows.append(f"{key:15s} none assigned (topics come from `webcare topics ARCHIVE --save`)")
+            elif counter:
+                named = (
+                    (UNASSIGNED if key == "topic" and value == "None" else value, n)
+                    for value, n in counter.most_common()
+                )
+                rows.append(f"{key:15s} " + ", ".join(f"{value} {n:,}" for value, n in named))
         return "\n".join(rows)
