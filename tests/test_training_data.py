@@ -136,3 +136,19 @@ def test_no_message_is_a_near_duplicate_of_the_evaluation_sets(corpus):
     pairs = near_duplicate_pairs(ours + evaluation, threshold=0.6)
     crossing = [(i, j) for i, j, _ in pairs if i < len(ours) <= j and len(ours[i]) > 20]
     assert crossing == []
+
+
+def test_second_annotator_labels_corpus_messages_and_agreement_is_printed(corpus):
+    second = read_jsonl_records(TRAINING_DATA / "agreement" / "second_annotator.jsonl")
+    ids = {r["id"] for r in corpus}
+    assert len(second) == 200 and all(row["id"] in ids for row in second)
+    for row in second:
+        assert row["intent"] in schema.INTENTS and row["sentiment"] in schema.SENTIMENTS
+        assert isinstance(row["reactive"], bool)
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "scripts" / "agreement.py")], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["intent", "sentiment", "reactive"]
+    assert all("n 200" in line and "kappa" in line for line in lines)
