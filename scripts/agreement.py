@@ -26,6 +26,9 @@ def agreement(second: list[dict], corpus: dict[str, dict]) -> dict[str, dict]:
     missing = [row.get("id") for row in second if row.get("id") not in corpus]
     if missing:
         raise SystemExit(f"ids not in the corpus: {missing[:10]}")
+    unlabelled = [row["id"] for row in second if any(label not in row for label in LABELS)]
+    if unlabelled:
+        raise SystemExit(f"lines without all of {', '.join(LABELS)}: {unlabelled[:10]}")
     out = {}
     for label in LABELS:
         first = [str(corpus[row["id"]][label]) for row in second]
@@ -42,7 +45,11 @@ def agreement(second: list[dict], corpus: dict[str, dict]) -> dict[str, dict]:
 
 def main() -> int:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else TRAINING_DATA / "agreement" / "second_annotator.jsonl"
+    if not path.is_file():
+        raise SystemExit(f"{path}: no such file")
     second = read_jsonl_records(path)
+    if not second:
+        raise SystemExit(f"{path} holds no labelled lines")
     corpus = {str(r["id"]): r for r in load_labelled(TRAINING_DATA)}
     for label, figures in agreement(second, corpus).items():
         worst = ", ".join(f"{a} / {b} {n}" for (a, b), n in figures["disagreements"])
