@@ -23,6 +23,30 @@ def test_analyze_readable_and_json():
     assert json.loads(result.output)["sentiment"] in {"positive", "neutral", "negative"}
 
 
+def test_readable_analysis_marks_a_close_call(capsys):
+    from webcare_nlp.cli.label import print_analysis
+
+    result = {
+        "intent": "question",
+        "intent_scores": {"question": 0.81, "complaint": 0.15, "other": 0.04},
+        "sentiment": "negative",
+        "sentiment_scores": {"negative": 0.50, "neutral": 0.45, "positive": 0.05},
+        "reactive": True,
+        "reactive_probability": 0.98,
+        "platform": "brand",
+        "platform_inferred": False,
+        "reply_expected": True,
+        "reply_reason": "brand platform: reply",
+        "needs_review": False,
+        "lang": "nl",
+        "entities": [],
+    }
+    print_analysis(result)
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines["sentiment"].endswith("[close call: negative or neutral]")
+    assert "close call" not in lines["intent"]
+
+
 @pytest.mark.parametrize("bad", ["", "   "])
 def test_analyze_bad_text_is_a_clear_error(bad):
     result = runner.invoke(app, ["analyze", bad])

@@ -11,13 +11,20 @@ import typer
 from webcare_nlp.cli._app import ModelOption, app, check_output_file, fail, load_engine, read_text
 from webcare_nlp.errors import WebcareError
 
+# Two labels whose probabilities differ by less than this are shown as a close call, so that the agent reads
+# the message before trusting the label.
+CLOSE_CALL = 0.1
+
 
 def print_analysis(result: dict[str, Any]) -> None:
     def top(scores: dict[str, float]) -> str:
-        return ", ".join(f"{k} {v:.2f}" for k, v in sorted(scores.items(), key=lambda kv: -kv[1])[:3])
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        shown = ", ".join(f"{k} {v:.2f}" for k, v in ranked[:3])
+        close = len(ranked) > 1 and ranked[0][1] - ranked[1][1] < CLOSE_CALL
+        return f"({shown})" + (f"  [close call: {ranked[0][0]} or {ranked[1][0]}]" if close else "")
 
-    typer.echo(f"intent      {result['intent']}  ({top(result['intent_scores'])})")
-    typer.echo(f"sentiment   {result['sentiment']}  ({top(result['sentiment_scores'])})")
+    typer.echo(f"intent      {result['intent']}  {top(result['intent_scores'])}")
+    typer.echo(f"sentiment   {result['sentiment']}  {top(result['sentiment_scores'])}")
     typer.echo(f"reactive    {result['reactive']}  (p={result['reactive_probability']:.2f})")
     typer.echo(f"platform    {result['platform']}{' (inferred)' if result['platform_inferred'] else ''}")
     review = "  [needs review]" if result["needs_review"] else ""
