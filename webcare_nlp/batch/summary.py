@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-# The labels counted in the summary; `topic` stays None until a topic model is shipped.
+# The labels counted in the summary; `topic` is None for every message of a model without saved topics.
 COUNTED = ("intent", "sentiment", "reply_expected", "topic")
 # How a message that fits no topic (topic null) is counted in the readable summary.
 UNASSIGNED = "unassigned"
