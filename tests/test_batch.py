@@ -390,15 +390,15 @@ def test_score_file_names_an_argument_of_the_wrong_type(tmp_path, bad_file):
 
 
 def test_the_readable_summary_words_missing_topics():
-    from collections import Counter
-
-    from webcare_nlp.batch.summary import ScoreSummary
+    from webcare_nlp.batch.summary import ScoreSummary, count_labels
 
     summary = ScoreSummary()
-    summary.add(
-        lines=3, scored=3, rejected=0, counts={"intent": Counter({"question": 3}), "topic": Counter({"None": 3})}
-    )
+    summary.add(lines=3, scored=3, rejected=0, counts=count_labels([{"intent": "question", "topic": None}] * 3))
+    assert summary.as_dict()["topic"] == {"unassigned": 3}
     assert "none assigned (topics come from `webcare topics ARCHIVE --save`)" in summary.render()
-    summary.add(lines=2, scored=2, rejected=0, counts={"topic": Counter({"kist_retour": 2})})
+    summary.add(lines=2, scored=2, rejected=0, counts=count_labels([{"topic": "kist_retour"}] * 2))
     topic_line = next(line for line in summary.render().splitlines() if line.startswith("topic"))
     assert topic_line.split(None, 1)[1] == "unassigned 3, kist_retour 2"
+    # The state of a run that counted null topics as "None" resumes with them counted as unassigned.
+    resumed = ScoreSummary.from_dict({"lines": 4, "scored": 4, "rejected": 0, "topic": {"None": 3, "t1": 1}})
+    assert resumed.as_dict()["topic"] == {"unassigned": 3, "t1": 1}

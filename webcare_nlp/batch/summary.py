@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-# The labels counted in the summary; `topic` is None for every message of a model without saved topics.
+# The labels counted in the summary; `topic` is null for every message of a model without saved topics.
 COUNTED = ("intent", "sentiment", "reply_expected", "topic")
 # How a message that fits no topic (topic null) is counted in the readable summary.
 UNASSIGNED = "unassigned"
@@ -15,8 +15,10 @@ KEPT_FIELDS = "kept_fields"
 
 
 def count_labels(results: list[dict[str, Any]]) -> dict[str, Counter[str]]:
-    """Per counted label, how often each value occurs in `results`."""
-    return {key: Counter(str(r.get(key)) for r in results) for key in COUNTED}
+    """Per counted label, how often each value occurs in `results`; a null topic counts as "unassigned"."""
+    counts = {key: Counter(str(r.get(key)) for r in results) for key in COUNTED if key != "topic"}
+    counts["topic"] = Counter(UNASSIGNED if r.get("topic") is None else str(r["topic"]) for r in results)
+    return counts
 
 
 @dataclass
@@ -68,6 +70,9 @@ class ScoreSummary:
     def from_dict(cls, data: dict[str, Any]) -> ScoreSummary:
         summary = cls(lines=data["lines"], scored=data["scored"], rejected=data["rejected"], blank=data.get("blank", 0))
         summary.counts = {k: Counter(data.get(k, {})) for k in COUNTED}
+        # The state of a run started before null topics were counted as "unassigned" says "None".
+        if "None" in summary.counts["topic"]:
+            summary.counts["topic"][UNASSIGNED] += summary.counts["topic"].pop("None")
         if KEPT_FIELDS in data:
             summary.counts[KEPT_FIELDS] = Counter(data[KEPT_FIELDS])
         return summary
@@ -87,13 +92,9 @@ class ScoreSummary:
         ]
         for key in COUNTED:
             counter = self.counts.get(key, Counter())
-            if key == "topic" and set(counter) == {"None"}:
-                # A model without saved topics assigns none; say how to get them rather than print "None".
+            if key == "topic" and set(counter) == {UNASSIGNED}:
+                # Most often a model without saved topics, which assigns none: say how to get them.
                 rows.append(f"{key:15s} none assigned (topics come from `webcare topics ARCHIVE --save`)")
             elif counter:
-                named = (
-                    (UNASSIGNED if key == "topic" and value == "None" else value, n)
-                    for value, n in counter.most_common()
-                )
-                rows.append(f"{key:15s} " + ", ".join(f"{value} {n:,}" for value, n in named))
+                rows.append(f"{key:15s} " + ", ".join(f"{value} {n:,}" for value, n in counter.most_common()))
         return "\n".join(rows)
