@@ -23,7 +23,7 @@ from sklearn.model_selection import StratifiedKFold
 from webcare_nlp.classify.models import model_families
 from webcare_nlp.dataset import TRAINING_DATA, load_labelled
 from webcare_nlp.text.pipeline import TextPipeline
-from webcare_nlp.training import TrainingConfig, _observations, targets
+from webcare_nlp.training import TrainingConfig, make_observations, targets
 
 
 def main() -> None:
@@ -44,7 +44,7 @@ def main() -> None:
     print(f"{len(supplement)} supplement messages, {len(rest)} others; folds {args.folds}, seeds {args.seeds}")
     started = time.perf_counter()
     processed = TextPipeline().process_many([r["text"] for r in records])
-    observations = _observations(processed, records, np.random.default_rng(config.seed), config.metadata_dropout)
+    observations = make_observations(processed, records, np.random.default_rng(config.seed), config.metadata_dropout)
     nb_svc = model_families(config.seed)["nb_svc"].estimator
     grid = {"sentiment": args.sentiment_c, "intent": args.intent_c}
     labels = {task: targets(records, task) for task in grid}

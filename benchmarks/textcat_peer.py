@@ -27,7 +27,7 @@ from webcare_nlp.classify.models import final_model
 from webcare_nlp.classify.pairs import joint_marginals, label_pair_weights
 from webcare_nlp.dataset import TRAINING_DATA, load_labelled
 from webcare_nlp.engine import Engine
-from webcare_nlp.training import TrainingConfig, _observations
+from webcare_nlp.training import TrainingConfig, make_observations
 
 TASKS = {"intent": schema.INTENTS, "sentiment": schema.SENTIMENTS, "reactive": ("false", "true")}
 
@@ -80,7 +80,7 @@ def corpus_cv(corpus: list[dict], folds: int, epochs: int, seed: int) -> None:
     engine = Engine.load()
     config = TrainingConfig(seed=seed)
     processed = engine.text_pipeline.process_many([r["text"] for r in corpus])
-    observations = _observations(processed, corpus, np.random.default_rng(seed), config.metadata_dropout)
+    observations = make_observations(processed, corpus, np.random.default_rng(seed), config.metadata_dropout)
     chosen = engine.manifest["metrics_cv"]
     strata = np.asarray([r["intent"] for r in corpus])
     truth = {task: np.asarray([gold(r, task) for r in corpus]) for task in TASKS}

@@ -17,7 +17,7 @@ import numpy as np
 
 from webcare_nlp.dataset import TRAINING_DATA, load_labelled
 from webcare_nlp.text.pipeline import TextPipeline
-from webcare_nlp.training import TrainingConfig, _observations, cross_validate, fit_engine
+from webcare_nlp.training import TrainingConfig, cross_validate, fit_engine, make_observations
 
 
 class Clock:
@@ -44,7 +44,7 @@ def main() -> None:
     text_pipeline = TextPipeline()
     processed = text_pipeline.process_many([r["text"] for r in records])
     rows.append(("text layer (the baseline)", *clock.lap()))
-    observations = _observations(processed, records, np.random.default_rng(config.seed), config.metadata_dropout)
+    observations = make_observations(processed, records, np.random.default_rng(config.seed), config.metadata_dropout)
     reports = cross_validate(observations, records, config)
     rows.append((f"cross-validation, {config.n_jobs} threads", *clock.lap()))
     fit_engine(processed, records, reports, config, text_pipeline)

@@ -169,9 +169,11 @@ def targets(records: list[dict[str, Any]], task: str) -> np.ndarray:
     return np.asarray([r[task] for r in records], dtype=object if task != "reactive" else bool)
 
 
-def _observations(
+def make_observations(
     processed: list[Any], records: list[dict[str, Any]], rng: np.random.Generator, dropout: float
 ) -> list[Observation]:
+    """The models' inputs: each processed text with its channel and platform, each hidden at the rate
+    `dropout`, so that the models also learn to label a message that comes without them."""
     hide_channel = rng.random(len(records)) < dropout
     hide_platform = rng.random(len(records)) < dropout
     return [
@@ -297,7 +299,7 @@ def fit_engine(
 ) -> Engine:
     """Fit the vectoriser and the chosen, calibrated model of each label on all data."""
     rng = np.random.default_rng(config.seed)
-    observations = _observations(processed, records, rng, config.metadata_dropout)
+    observations = make_observations(processed, records, rng, config.metadata_dropout)
     vectorizer = config.vectorizer().fit(observations)
     matrix = vectorizer.transform(observations)
     without_platform = vectorizer.without_platform(matrix)
@@ -479,7 +481,7 @@ def train(
         np.mean([p.lang == r.get("lang", p.lang) for p, r in zip(processed, records, strict=True)])
     )
     rng = np.random.default_rng(config.seed)
-    observations = _observations(processed, records, rng, config.metadata_dropout)
+    observations = make_observations(processed, records, rng, config.metadata_dropout)
     reports = cross_validate(observations, records, config)
     reports["intent"].labels = list(config.intents or schema.INTENTS)
     engine = fit_engine(processed, records, reports, config, text_pipeline)
