@@ -185,7 +185,27 @@ def test_an_input_that_the_run_would_overwrite_is_refused(archive, tmp_path):
 def test_save_to_a_read_only_model_is_refused_before_the_clustering(archive, tmp_path, tiny_model, monkeypatch):
     import webcare_nlp.cli.topics as topics_cli
 
-    monkeypatch.setattr(topics_cli.os, "access", lambda path, mode: False)  # as for a non-root user
+    monkeypatch.setattr(topics_cli, "can_write", lambda folder, *files: False)
     out = tmp_path / "t.jsonl"
     result = runner.invoke(app, ["topics", str(archive), "--output", str(out), "--save", "--model", str(tiny_model)])
     assert result.exit_code == 2 and "read-only" in result.output and not out.exists()
+
+
+def test_can_write_tries_the_folder_and_its_files(tmp_path, monkeypatch):
+    import builtins
+
+    from webcare_nlp.errors import can_write
+
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text("{}")
+    assert can_write(tmp_path, manifest) and manifest.read_text() == "{}"
+    assert not can_write(tmp_path / "missing", manifest)
+    real_open = builtins.open
+
+    def read_only_file_system(path, mode="r", *args, **kwargs):  # what even root meets on a read-only mount
+        if "a" in mode:
+            raise OSError(30, "Read-only file system", str(path))
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", read_only_file_system)
+    assert not can_write(tmp_path, manifest)

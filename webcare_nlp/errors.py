@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 
@@ -44,6 +45,23 @@ def check_output_file(path: Path) -> None:
         raise InputError(f"The output folder {path.parent} does not exist; create it first.")
     if path.is_dir():
         raise InputError(f"The output {path} is a folder; give a file name.")
+
+
+def can_write(folder: Path, *files: Path) -> bool:
+    """Whether a new file can be made in `folder` and each of `files` opened for writing.
+
+    Tried rather than read off the permission bits: root passes every permission check, yet not a
+    read-only file system. Opening for appending leaves a file's content and time stamp as they were.
+    """
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+        for path in files:
+            with open(path, "ab"):
+                pass
+    except OSError:
+        return False
+    return True
 
 
 def check_not_input(source: str | Path, written: list[Path]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from webcare_nlp.cli._app import ModelOption, app, check_output_file, fail, load_engine, warn_skipped
-from webcare_nlp.errors import WebcareError, check_not_input
+from webcare_nlp.errors import WebcareError, can_write, check_not_input
 
 STDIO = "-"  # standard output, as for `webcare score`
 
@@ -138,7 +137,7 @@ def topics(
             _write_rejects(rejects, None if to_stdout else output.with_name(output.name + ".rejects.jsonl"))
         engine = load_engine(model)
         folder = Path(engine.manifest["path"])
-        if save and not (os.access(folder, os.W_OK) and os.access(folder / persist.MANIFEST, os.W_OK)):
+        if save and not can_write(folder, folder / persist.MANIFEST):
             fail(f"--save cannot write to the model folder {folder}: it is read-only.")  # before the clustering
         intents = None if all_intents else [r["intent"] for r in engine.analyze_many(messages)]
         run = discover_topics(
