@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -72,3 +73,17 @@ def test_the_pre_checks_skip_only_patterns_that_cannot_match():
     assert [e.kind for e in find_entities("bel 06-12345678")] == ["phone"]
     # An order code needs its "#" or "-": the same digits bare are not one.
     assert [e.kind for e in find_entities("order #SH-4482913")] == ["order_number"]
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("mail ons op klant@voorbeeld.nl.", "mail ons op {email}."),
+        ("Mail: a.b@sub.voorbeeld.co.uk. Dank!", "Mail: {email}. Dank!"),
+        ("jan@voorbeeld.nl...", "{email}..."),
+        ("jan@voorbeeld.nl!", "{email}!"),
+    ],
+)
+def test_an_address_at_the_end_of_a_sentence_is_masked(text, masked):
+    # The full stop after an address is punctuation, not a part of its domain.
+    assert mask(text, find_entities(text)) == masked

@@ -78,7 +78,7 @@ _NEEDLES = {
 }
 # Letters that a case-insensitive pattern matches to "i" or "s" but that do not lower-case to them.
 _ODD_CASE = re.compile("[\u0130\u0131\u017f]")
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w.])")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?!\w|\.\w)")
 _ORDER_CODE = re.compile(
     r"(?<![\w&])#\s?[A-Za-z]{0,4}-?\d{5,14}(?![\w-])|(?<![\w-])[A-Z]{2,4}-\d{5,12}(?![\w-])"
     r"|(?<![\w-])\d{3,5}-\d{3}-\d{3}(?![\w-])"
