@@ -18,12 +18,16 @@ def test_feedback_is_stored_masked_with_its_edit_distance(tmp_path: Path) -> Non
         suggestion_id="t1",
         action="edited",
         text="Bel me op 06-12345678 over order KJ-40815523",
-        suggested_text="Hoi Sanne, sorry!",
-        final_text="Hoi Sanne, sorry hoor!",
+        suggested_text="Hoi Sanne, sorry! Order KJ-40815523 komt eraan.",
+        final_text="Hoi Sanne, sorry hoor! Order KJ-40815523 komt eraan, mail ons op klant@example.nl.",
     )
-    assert row["edit_distance"] == 5
-    stored = store.rows()[0]["text"]
-    assert "06-12345678" not in stored and "{telefoon}" in stored
+    assert row["edit_distance"] == 35  # " hoor" and ", mail ons op klant@example.nl"
+    stored = store.rows()[0]
+    assert "06-12345678" not in stored["text"] and "{telefoon}" in stored["text"]
+    # The suggestion as shown and the reply as sent are masked as well: filled in, they hold case data too.
+    assert stored["suggested_text"] == "Hoi Sanne, sorry! Order {ordernummer} komt eraan."
+    assert stored["final_text"] == "Hoi Sanne, sorry hoor! Order {ordernummer} komt eraan, mail ons op {email}."
+    assert row["final_text"] == stored["final_text"]
 
 
 def test_history_and_corrections(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """What agents did with suggestions (used, edited, rejected), kept in SQLite and fed back as history.
 
-Message texts are stored masked, so the store holds no phone numbers, e-mail addresses or order numbers.
+Every text is stored masked (the customer's message, the suggestion as shown and the reply as sent), so
+the store holds no phone numbers, e-mail addresses or order numbers.
 """
 
 from __future__ import annotations
@@ -97,8 +98,8 @@ class FeedbackStore:
             suggestion_id: the template id or article url the agent acted on.
             action: used, edited (give `final_text`) or rejected.
             text: the customer's message; it is stored masked.
-            suggested_text: the filled-in suggestion as shown, to measure the agent's edit.
-            final_text: what the agent sent after editing.
+            suggested_text: the filled-in suggestion as shown, to measure the agent's edit; stored masked.
+            final_text: what the agent sent after editing; stored masked.
             labels: corrected labels (intent, sentiment, reactive, reply_expected, platform).
         """
         if action not in ACTIONS:
@@ -123,6 +124,7 @@ class FeedbackStore:
         if action == "edited" and not (isinstance(final_text, str) and final_text.strip()):
             raise InputError("Feedback with action 'edited' needs the final text the agent sent.")
         checked_labels = _check_labels(labels)
+        # Measured on the texts as written: masking would hide an edit made inside a phone number.
         distance = edit_distance(suggested_text, final_text) if suggested_text and final_text else None
         row = {
             "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -131,8 +133,8 @@ class FeedbackStore:
             "company": company,
             "suggestion_id": suggestion_id,
             "action": action,
-            "suggested_text": suggested_text,
-            "final_text": final_text,
+            "suggested_text": _masked(suggested_text),
+            "final_text": _masked(final_text),
             "edit_distance": distance,
             "labels": json.dumps(checked_labels, ensure_ascii=False) if checked_labels else None,
             "agent": agent,
@@ -187,6 +189,10 @@ class FeedbackStore:
             **{action: sum(r["action"] == action for r in rows) for action in ACTIONS},
             "mean_edit_distance": round(sum(edits) / len(edits), 1) if edits else None,
         }
+
+
+def _masked(text: str | None) -> str | None:
+    return mask(text, find_entities(text)) if text else text
 
 
 def _check_labels(labels: dict[str, Any] | None) -> dict[str, Any]:
