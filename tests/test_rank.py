@@ -18,7 +18,9 @@ from webcare_nlp.rank.suggest import reason_in_english
 
 
 def write(path: Path, rows: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    # Half characters only fit a file as JSON's \u escapes, as an export that cut an emoji in two writes them.
+    lines = [json.dumps(r, ensure_ascii="\\ud" in json.dumps(r)) for r in rows]
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return path
 
 
@@ -49,6 +51,15 @@ def test_default_library_is_the_training_data() -> None:
         ([{"id": "t2", "text": "Hoi {{naam}}"}], "t.jsonl:1: unknown placeholder syntax"),
         ([{"id": "t2", "text": "Hoi {Naam}"}], "unknown placeholder syntax '{Naam}'"),
         ([{"id": "t2", "text": "Hoi {naam"}], "unknown placeholder syntax"),
+        # The bad brace is quoted, not the good placeholder before it.
+        ([{"id": "t2", "text": "Hoi {naam}! {{naam}} koffer"}], "unknown placeholder syntax '{{naam}}'"),
+        ([{"id": "t2", "text": "Hoi {naam}, {0}"}], "unknown placeholder syntax '{0}'"),
+        ([{"id": "t2", "text": "Hoi {naam} ^{initialen"}], "unknown placeholder syntax '{initialen'"),
+        # A number where YAML or a script wrote no quotes; half characters and control bytes would reach a reply.
+        ([{"id": 101, "text": "Hoi"}], "t.jsonl:1: the template id 101 is a int, not a string; quote it"),
+        ([{"id": "t2", "text": "Hoi \ud83d"}], "t.jsonl:1: 'text' holds half of a character"),
+        ([{"id": "t2", "text": "Hoi\u0007"}], "'text' holds control characters"),
+        ([{"id": "t2", "text": "Hoi", "title": "x\udc00"}], "'title' holds half of a character"),
         ([{"id": "t2", "text": ""}], "t.jsonl:1: template 't2' has no text"),
         ([], "The library is empty"),
     ],
@@ -94,10 +105,17 @@ def test_a_line_separator_inside_a_json_string_does_not_end_the_line(tmp_path: P
 def test_skipped_articles_and_history_lines_are_listed_as_warnings(tmp_path: Path) -> None:
     library = Library.load(
         templates=write(tmp_path / "t.jsonl", [TEMPLATE]),
-        articles=write(tmp_path / "a.jsonl", [{"title": "zonder url"}, {"url": "https://x.nl/a", "title": "A"}]),
+        articles=write(
+            tmp_path / "a.jsonl",
+            [{"title": "zonder url"}, {"url": "https://x.nl/a", "title": "A"}, {"url": 12345, "title": "B"}],
+        ),
         history=write(
             tmp_path / "h.jsonl",
-            [{"text": "pakket kwijt", "used": ["t1", "t-unknown"]}, {"text": "", "used": ["t1"]}],
+            [
+                {"text": "pakket kwijt", "used": ["t1", "t-unknown"]},
+                {"text": "", "used": ["t1"]},
+                {"text": "kapot \ud83d", "used": ["t1"]},
+            ],
         ),
     )
     assert [a.url for a in library.articles] == ["https://x.nl/a"]
@@ -105,6 +123,8 @@ def test_skipped_articles_and_history_lines_are_listed_as_warnings(tmp_path: Pat
     assert any("a.jsonl:1: skipped an article without a url" in w for w in library.warnings)
     assert any("h.jsonl:1: ignored unknown template or article t-unknown" in w for w in library.warnings)
     assert any("h.jsonl:2: skipped a history line without text" in w for w in library.warnings)
+    assert any("a.jsonl:3: skipped an article whose url is a int; quote it" in w for w in library.warnings)
+    assert any("h.jsonl:3: skipped a history line whose text holds half of a character" in w for w in library.warnings)
 
 
 # -- filling in ------------------------------------------------------------------------------------

@@ -32,6 +32,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # No file can hold it as UTF-8, so the output could not be written.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+# Something to read: a character that is neither white space nor an invisible format mark (zero-width
+# space and joiners, the byte-order mark, the word joiner), which str.strip() keeps.
+_VISIBLE = re.compile("[^\\s\u200b-\u200f\u2060-\u2064\ufeff]")
 
 
 def check_text(text: Any) -> str:
@@ -43,7 +46,7 @@ def check_text(text: Any) -> str:
     """
     if not isinstance(text, str):
         raise errors.InputError(f"The message text must be a string, not {type(text).__name__}.")
-    if not text.strip():
+    if not _VISIBLE.search(text):
         raise errors.empty_text()
     if len(text) > errors.MAX_TEXT_CHARS:
         raise errors.text_too_long(len(text))
@@ -56,6 +59,19 @@ def check_text(text: Any) -> str:
             " two, or a byte that is not UTF-8; repair or remove it."
         )
     return text
+
+
+def text_flaw(text: str) -> str | None:
+    """What makes `text` unfit to reach a reply or an output file, in words, or None when it is fine.
+
+    Example:
+        >>> text_flaw("Hoi \\ud83d"), text_flaw("Hoi")
+        ("half of a character ('\\\\ud83d' at 4)", None)
+    """
+    if _CONTROL.search(text):
+        return "control characters (binary data)"
+    broken = _SURROGATE.search(text)
+    return f"half of a character ({broken.group()!r} at {broken.start()})" if broken else None
 
 
 class CheckedMessage(dict[str, Any]):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from webcare_nlp import schema
 from webcare_nlp.dataset import TRAINING_DATA
 from webcare_nlp.errors import InputError
 from webcare_nlp.records import load_json_line
@@ -20,6 +21,8 @@ from webcare_nlp.records import load_json_line
 # A placeholder is a lower-case name in single braces: "{naam}", "{boekingscode}".
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _ANY_BRACE = re.compile(r"[{}]")
+# What a bad placeholder looks like from its first stray brace: "{0}", "{ is }", or the word it starts.
+_BAD_PLACEHOLDER = re.compile(r"\{[^{}\n]{0,40}\}+|[{}]\S{0,40}")
 
 
 @dataclass(frozen=True)
@@ -293,14 +296,23 @@ def _read_yaml(path: Path, text: str) -> Iterator[tuple[str, int, Any]]:
 
 
 # -- one entry -------------------------------------------------------------------------------------
+def _checked(value: str, source: str, line: int, name: str) -> str:
+    """A library text without control characters or half characters, which would reach the reply an agent
+    sends or make the output unwritable."""
+    flaw = schema.text_flaw(value)
+    if flaw:
+        raise InputError(f"{source}:{line}: {name!r} holds {flaw}; repair or remove it.")
+    return value
+
+
 def _strings(value: Any, source: str, line: int, name: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        return (value,)
+        return (_checked(value, source, line, name),)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InputError(f"{source}:{line}: {name!r} must be a list of strings.")
-    return tuple(value)
+    return tuple(_checked(v, source, line, name) for v in value)
 
 
 def _optional_str(record: dict[str, Any], key: str, source: str, line: int) -> str | None:
@@ -309,14 +321,15 @@ def _optional_str(record: dict[str, Any], key: str, source: str, line: int) -> s
         return None
     if not isinstance(value, str):
         raise InputError(f"{source}:{line}: {key!r} must be a string.")
-    return value
+    return _checked(value, source, line, key)
 
 
 def _check_placeholders(text: str, source: str, line: int) -> None:
     """Every brace must belong to a {lower_case} placeholder, so an agent never sends a stray brace."""
-    leftover = _ANY_BRACE.search(PLACEHOLDER.sub("", text))
+    # The good placeholders blanked out (same length), so the first brace left is the bad one.
+    leftover = _ANY_BRACE.search(PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text))
     if leftover:
-        bad = re.search(r"\{[^{}]*\}?|\}", text)
+        bad = _BAD_PLACEHOLDER.match(text, leftover.start())
         shown = bad.group(0) if bad else leftover.group(0)
         raise InputError(
             f"{source}:{line}: unknown placeholder syntax {shown!r}; write placeholders as {{naam}} "
@@ -328,8 +341,14 @@ def _template(record: Any, source: str, line: int) -> Template:
     if not isinstance(record, dict):
         raise InputError(f"{source}:{line}: a template must be an object with id and text.")
     template_id, text = record.get("id"), record.get("text")
+    if template_id is not None and not isinstance(template_id, str):  # YAML reads `id: 101` as a number
+        raise InputError(
+            f"{source}:{line}: the template id {template_id!r} is a {type(template_id).__name__}, not a string;"
+            " quote it."
+        )
     if not isinstance(template_id, str) or not template_id.strip():
         raise InputError(f"{source}:{line}: template without an id.")
+    _checked(template_id, source, line, "id")
     if text is not None and not isinstance(text, str):  # YAML reads `text: 2024-01-01` as a date, say
         raise InputError(
             f"{source}:{line}: template {template_id!r} has a text that is a {type(text).__name__}, not a string;"
@@ -337,6 +356,7 @@ def _template(record: Any, source: str, line: int) -> Template:
         )
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"{source}:{line}: template {template_id!r} has no text.")
+    _checked(text, source, line, "text")
     _check_placeholders(text, source, line)
     return Template(
         id=template_id,
@@ -355,12 +375,19 @@ def _article(record: Any, source: str, line: int, warnings: list[str]) -> Articl
         warnings.append(f"{source}:{line}: skipped: an article must be an object with url and title")
         return None
     url = record.get("url")
+    if url is not None and not isinstance(url, str):
+        warnings.append(f"{source}:{line}: skipped an article whose url is a {type(url).__name__}; quote it")
+        return None
     if not isinstance(url, str) or not url.strip():
         warnings.append(f"{source}:{line}: skipped an article without a url")
+        return None
+    if schema.text_flaw(url):
+        warnings.append(f"{source}:{line}: skipped an article whose url holds {schema.text_flaw(url)}")
         return None
     title = record.get("title")
     if not isinstance(title, str) or not title.strip():
         title = url
+    _checked(title, source, line, "title")
     return Article(
         url=url,
         title=title,
@@ -377,6 +404,10 @@ def _history_entry(
 ) -> HistoryEntry | None:
     if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not record["text"].strip():
         warnings.append(f"{source}:{line}: skipped a history line without text")
+        return None
+    flaw = schema.text_flaw(record["text"])
+    if flaw:
+        warnings.append(f"{source}:{line}: skipped a history line whose text holds {flaw}")
         return None
     used = record.get("used") or []
     if not isinstance(used, list) or not all(isinstance(u, str) for u in used):
