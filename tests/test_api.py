@@ -84,6 +84,21 @@ def test_logs_hold_only_masked_text(client, caplog):
         ("/feedback", {"message_id": "m1", "suggestion_id": "t1", "action": "liked", "text": "hoi"}, "action"),
         ("/feedback", {"message_id": "m1", "suggestion_id": "t1", "action": "edited", "text": "hoi"}, "final_text"),
         ("/feedback", {"message_id": "m1", "action": "used", "text": "hoi"}, "suggestion_id"),
+        # Only invisible marks (zero-width space, byte-order mark) are no text either.
+        ("/analyze", {"text": "\u200b\ufeff "}, "text"),
+        # A bad name or id is named, in a batch with the message's position.
+        ("/analyze", {"text": "hoi", "author": "a\u0001b"}, "author"),
+        ("/score", {"messages": [{"text": "hoi"}, {"text": "hoi", "company": "k\u0000"}]}, "messages.1.company"),
+        ("/feedback", {"message_id": "  ", "suggestion_id": "t1", "action": "used", "text": "hoi"}, "message_id"),
+        (
+            "/feedback",
+            {"message_id": "m1", "suggestion_id": "t1", "action": "edited", "text": "hoi", "final_text": "a\u0000"},
+            "final_text",
+        ),
+        # No coercion: true or "3" is not a number of suggestions, "yes" not a yes.
+        ("/suggest", {"text": "hoi", "top_k": True}, "top_k"),
+        ("/suggest", {"text": "hoi", "top_k": "3"}, "top_k"),
+        ("/suggest", {"text": "hoi", "always": "yes"}, "always"),
     ],
 )
 def test_validation_errors_are_422_naming_the_field(client, path, body, field):
@@ -170,6 +185,31 @@ def test_bearer_token_guards_the_api_but_not_health_or_page(tmp_path):
         health = guarded.get("/health")
         assert health.status_code == 200 and health.json()["token_required"] is True
         assert guarded.get("/").status_code == 200
+        # Checked before the body is read: without the token a malformed body is 401 too, not 422.
+        malformed = guarded.post("/analyze", content=b"{bad", headers={"content-type": "application/json"})
+        assert malformed.status_code == 401 and malformed.json()["error"].startswith("A valid API token")
+
+
+def test_head_answers_where_get_does(client):
+    for path in ("/health", "/version", "/topics", "/"):
+        response = client.head(path)
+        assert response.status_code == 200 and response.content == b""
+
+
+def test_the_log_keeps_a_path_on_its_own_line(client, caplog):
+    caplog.set_level(logging.INFO, logger="webcare_nlp.api")
+    forged = "/nothing%0A2026-12-07 INFO webcare_nlp.api: feedback action=used"
+    assert client.get(forged).status_code == 404
+    line = next(r.getMessage() for r in caplog.records if "nothing" in r.getMessage())
+    assert "\n" not in line and "%0A" in line and line.endswith("ms")
+
+
+def test_the_api_docs_are_served_without_a_cdn(client):
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    scripts = re.findall(r"""(?:src|href)=["']?([^"' >]+)""", docs.text) + re.findall(r"url: ?'([^']+)'", docs.text)
+    assert scripts and not [url for url in scripts if "//" in url]  # every asset from this server
+    assert all(client.get(url).status_code == 200 for url in scripts if url.endswith((".js", ".css")))
 
 
 def test_cors_is_off_by_default_and_on_when_configured(tmp_path):
@@ -236,9 +276,13 @@ def test_feedback_is_stored_masked(client, tmp_path):
     rejected = client.post("/feedback", json={**body, "action": "rejected"})
     assert [r.status_code for r in (used, edited, rejected)] == [201, 201, 201]
     assert "0612345678" not in used.text and "{telefoon}" in used.json()["text"]
+    with_case_data = client.post(
+        "/feedback", json={**body, "action": "edited", "final_text": "Hoi Sanne, we bellen je op 0612345678. ^IB"}
+    )
+    assert with_case_data.json()["final_text"] == "Hoi Sanne, we bellen je op {telefoon}. ^IB"
     store = FeedbackStore(client.app.state.services.settings.database)
     history = store.history()
-    assert [h["used"] for h in history[-3:]] == [["gen-sorry-01"], ["gen-sorry-01"], []]
+    assert [h["used"] for h in history[-4:]] == [["gen-sorry-01"], ["gen-sorry-01"], [], ["gen-sorry-01"]]
     assert store.corrections()[-1]["intent"] == "complaint"
 
 

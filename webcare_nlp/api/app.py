@@ -8,17 +8,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from webcare_nlp import __version__
 from webcare_nlp.api import page, routes_analysis, routes_feedback, routes_meta
-from webcare_nlp.api.security import BodyLimitMiddleware, TimeoutMiddleware, require_token
+from webcare_nlp.api.security import BodyLimitMiddleware, TimeoutMiddleware, TokenMiddleware
 from webcare_nlp.api.services import Services, load_engine
 from webcare_nlp.api.settings import Settings, get_settings
 from webcare_nlp.errors import ModelError, WebcareError
@@ -49,7 +50,8 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
         services.refresher.close()
         services.batcher.close()
 
-    app = FastAPI(title="webcare-nlp", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # The docs at /docs and /redoc with their scripts served by the app itself: they work offline.
+    app = FastAPIOffline(title="webcare-nlp", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.services = services
     # Dependencies are async so that none of them costs a hop to the thread pool per request.
 
@@ -63,13 +65,14 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     app.add_exception_handler(Exception, _internal_error)
 
     app.include_router(routes_meta.public)
-    protected = [Depends(require_token)]
-    for router in (routes_analysis.router, routes_feedback.router, routes_meta.router):
-        app.include_router(router, dependencies=protected)
+    protected = (routes_analysis.router, routes_feedback.router, routes_meta.router)
+    for router in protected:
+        app.include_router(router)
     app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=page.STATIC), name="static")
 
-    # Added last = outermost: the log sees every answer, the body limit acts before anything reads.
+    # Added last = outermost: the log sees every answer, the token is checked before the body is read,
+    # the body limit acts before anything parses.
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -79,6 +82,8 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
         )
     app.add_middleware(TimeoutMiddleware, seconds=settings.timeout_seconds)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    paths = frozenset(str(getattr(route, "path", "")) for router in protected for route in router.routes)
+    app.add_middleware(TokenMiddleware, token=settings.api_token, protected=paths)
     app.add_middleware(RequestLogMiddleware)
     return app
 
@@ -169,4 +174,13 @@ class RequestLogMiddleware:
             await self.app(scope, receive, tracking_send)
         finally:
             ms = (time.perf_counter() - start) * 1000
-            log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, ms)
+            log.info("%s %s %d %.1fms", scope["method"], _loggable_path(scope), status, ms)
+
+
+def _loggable_path(scope: Scope) -> str:
+    """The path as the client sent it (percent-encoded), control characters escaped and cut short: a decoded
+    "%0A" would start a log line of the client's making."""
+    raw = scope.get("raw_path") or scope["path"].encode("utf-8", "backslashreplace")
+    path = raw.decode("ascii", "backslashreplace")
+    path = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in path)
+    return path if len(path) <= 300 else path[:299] + "…"

@@ -1,4 +1,4 @@
-"""GET /health, /version and /topics: what the server runs and knows."""
+"""GET (or HEAD) /health, /version and /topics: what the server runs and knows."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 @public.get("/health", summary="Is the server up")
+@public.head("/health", include_in_schema=False)  # for load balancers that check with HEAD
 async def health(services: ServicesDep) -> dict[str, Any]:
     """Always open (no token), for load balancers and the page: what this server can do."""
     return {
@@ -31,6 +32,7 @@ async def health(services: ServicesDep) -> dict[str, Any]:
 
 
 @router.get("/version", summary="The versions and the model manifest")
+@router.head("/version", include_in_schema=False)
 async def version(services: ServicesDep) -> dict[str, Any]:
     """The package version and the model's manifest (versions, labels, data hash, metrics, file hashes)."""
     manifest = services.manifest()
@@ -39,6 +41,7 @@ async def version(services: ServicesDep) -> dict[str, Any]:
 
 
 @router.get("/topics", summary="The FAQ topics the model knows")
+@router.head("/topics", include_in_schema=False)
 async def topics(services: ServicesDep) -> dict[str, Any]:
     """Each topic's id and label; an empty list (with a note) when the model has no topic model."""
     found = known_topics(services.engine)

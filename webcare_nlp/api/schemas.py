@@ -15,6 +15,18 @@ def _one_of(allowed: tuple[str, ...], description: str) -> Any:
     return Field(None, description=description, json_schema_extra={"enum": [*allowed, None]})
 
 
+def _short_field(value: str | None, info: ValidationInfo) -> str | None:
+    """An id or name: no control characters or half characters (the library's rule), named by its field."""
+    return value if value is None else schema.check_field(str(info.field_name), value)
+
+
+def _named_field(value: str, info: ValidationInfo) -> str:
+    """An id that must name something: not blank."""
+    if not value.strip():
+        raise ValueError(f"The field {info.field_name!r} is blank; give the id.")
+    return schema.check_field(str(info.field_name), value)
+
+
 def _check_choice(value: str | None, allowed: tuple[str, ...], field: str) -> str | None:
     if value is None or value == "":
         return None
@@ -48,6 +60,8 @@ class MessageIn(BaseModel):
     def _text(cls, value: str) -> str:
         return schema.check_text(value)
 
+    _short = field_validator("id", "lang", "company", "sector", "author", "created_at")(_short_field)
+
     @field_validator("channel")
     @classmethod
     def _channel(cls, value: str | None) -> str | None:
@@ -66,8 +80,9 @@ class MessageIn(BaseModel):
 class SuggestIn(MessageIn):
     """A message plus how many suggestions to return."""
 
-    top_k: int = Field(3, ge=1, le=10, description="How many suggestions.")
-    always: bool = Field(False, description="Suggest even when no reply is expected.")
+    # Strict: a top_k of true or "3", or an always of "yes", is a client's mistake, not a value to coerce.
+    top_k: int = Field(3, ge=1, le=10, strict=True, description="How many suggestions.")
+    always: bool = Field(False, strict=True, description="Suggest even when no reply is expected.")
 
 
 class ScoreIn(BaseModel):
@@ -76,8 +91,8 @@ class ScoreIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     messages: list[MessageIn] = Field(..., min_length=1, description="The messages, in order.")
-    suggest: bool = Field(False, description="Add ranked suggestions to every result.")
-    top_k: int = Field(3, ge=1, le=10)
+    suggest: bool = Field(False, strict=True, description="Add ranked suggestions to every result.")
+    top_k: int = Field(3, ge=1, le=10, strict=True)
 
 
 class LabelsIn(BaseModel):
@@ -87,8 +102,8 @@ class LabelsIn(BaseModel):
 
     intent: str | None = _one_of(schema.INTENTS, "The right intent.")
     sentiment: str | None = _one_of(schema.SENTIMENTS, "The right sentiment.")
-    reactive: bool | None = None
-    reply_expected: bool | None = None
+    reactive: bool | None = Field(None, strict=True)
+    reply_expected: bool | None = Field(None, strict=True)
     platform: str | None = _one_of(schema.PLATFORMS, "The right platform.")
 
     @field_validator("intent")
@@ -126,14 +141,22 @@ class FeedbackIn(BaseModel):
     labels: LabelsIn | None = None
     agent: str | None = Field(None, max_length=100)
 
+    _ids = field_validator("message_id", "suggestion_id")(_named_field)
+    _short = field_validator("company", "agent")(_short_field)
+
     @field_validator("text")
     @classmethod
     def _text(cls, value: str) -> str:
         return schema.check_text(value)
+
+    @field_validator("suggested_text")
+    @classmethod
+    def _suggested_text(cls, value: str | None) -> str | None:
+        return value if not (value or "").strip() else schema.check_text(value)
 
     @field_validator("final_text")
     @classmethod
     def _edited_needs_final_text(cls, value: str | None, info: ValidationInfo) -> str | None:
         if info.data.get("action") == "edited" and not (value or "").strip():
             raise ValueError("An 'edited' suggestion needs the final text the agent sent.")
-        return value
+        return value if not (value or "").strip() else schema.check_text(value)

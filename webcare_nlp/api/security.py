@@ -1,6 +1,6 @@
 """Limits and access: request body limit (413), per-request timeout (503) and the optional bearer token (401).
 
-The two limits are plain ASGI middleware so that they hold before any body is parsed.
+All three are plain ASGI middleware so that they hold before any body is parsed.
 """
 
 from __future__ import annotations
@@ -8,17 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from webcare_nlp.api.settings import Settings, get_settings
 
-
-async def _send_json(send: Send, status: int, detail: str) -> None:
+async def _send_json(send: Send, status: int, detail: str, *, extra: tuple[tuple[bytes, bytes], ...] = ()) -> None:
     body = json.dumps({"error": detail, "detail": detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -99,17 +96,32 @@ class TimeoutMiddleware:
                 await _send_json(send, 503, f"The request took longer than {self.seconds:g} s; try again shortly.")
 
 
-async def require_token(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> None:
-    """With `api_token` set, demand `Authorization: Bearer <token>` (compared in constant time)."""
-    if not settings.api_token:
-        return
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), settings.api_token.encode()):
-        raise HTTPException(
-            status_code=401,
-            detail="A valid API token is required: send the header 'Authorization: Bearer <token>'.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+TOKEN_REQUIRED = "A valid API token is required: send the header 'Authorization: Bearer <token>'."
+
+
+class TokenMiddleware:
+    """With a token set, answer 401 on the `protected` paths unless `Authorization: Bearer <token>` is sent.
+
+    A middleware rather than a route dependency, so that it acts before the body is parsed: a client
+    without the token learns nothing about its body, not even that it is malformed.
+    """
+
+    def __init__(self, app: ASGIApp, *, token: str | None, protected: frozenset[str]) -> None:
+        self.app = app
+        self.token = token.encode() if token else None
+        self.protected = protected
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.token is None or scope["type"] != "http" or scope["path"] not in self.protected:
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"authorization", b"")
+        scheme, _, value = given.partition(b" ")
+        # Compared in constant time, so the answer's timing does not tell how much of a guess was right.
+        if scheme.lower() == b"bearer" and secrets.compare_digest(value.strip(), self.token):
+            await self.app(scope, receive, send)
+            return
+        await _send_json(send, 401, TOKEN_REQUIRED, extra=((b"www-authenticate", b"Bearer"),))
 
 
 def mask_for_log(value: Any, *, limit: int = 160) -> str:
