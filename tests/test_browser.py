@@ -280,6 +280,9 @@ def test_validation_errors_are_shown_in_dutch(page: Any, error: str, kind: str, 
         page.route(path, lambda route: route.fulfill(**_reply(422, error, kind)))
     page.press("#text", "Control+Enter")
     expect(page.locator("#error")).to_contain_text(dutch)
+    # The earlier message's analysis and suggestions are gone: nothing on screen belongs to another text.
+    expect(page.locator("#analysis")).to_be_hidden()
+    expect(page.locator("#cards .card")).to_have_count(0)
     if "unforeseen" not in error:
         assert "should have" not in page.locator("#error").inner_text()
         assert "message text" not in page.locator("#error").inner_text()
@@ -321,3 +324,65 @@ def test_only_http_addresses_become_article_links(page: Any, server: dict[str, A
     expect(good.locator(".preview a")).to_have_attribute("href", LONG_URL)
     page.set_viewport_size({"width": 390, "height": 900})
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def _template(identifier: str, text: str, needs: list[str]) -> dict[str, Any]:
+    return {"kind": "template", "id": identifier, "title": identifier, "text": text, "needs_input": needs, "score": 0.5}
+
+
+def test_every_card_has_its_key_and_every_placeholder_its_input(page: Any, server: dict[str, Any]) -> None:
+    from playwright.sync_api import expect
+
+    if not server["health"]["suggestions"]:
+        pytest.skip("the shipped model has no ranker, so the page calls /analyze only")
+    # Five cards (three templates and two articles, as top_k 3 can give), one with a placeholder that
+    # holds a digit, which the server's template syntax allows.
+    cards = [_template(f"t{i}", f"Hoi {{naam}}, antwoord {i}. ^{{initialen}}", []) for i in range(1, 4)]
+    cards[2] = _template("t3", "Je pakket gaat naar {adres2}. ^IB", ["adres2"])
+    cards += [
+        {"kind": "article", "id": f"a{i}", "title": "Hulp", "url": f"https://x.nl/{i}", "score": 0.3} for i in (4, 5)
+    ]
+
+    def five(route: Any) -> None:
+        result = route.fetch().json()
+        result["reply_expected"] = True
+        result["suggestions"] = cards
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(result))
+
+    page.route("**/suggest", five)
+    _analyse(page, MESSAGE)
+    shown = page.locator("#cards .card")
+    expect(shown).to_have_count(5)
+    assert [shown.nth(i).locator(".key").inner_text() for i in range(5)] == ["1", "2", "3", "4", "5"]
+    page.locator("#analysis").focus()
+    page.keyboard.press("5")
+    expect(shown.nth(4)).to_have_class(_contains("selected"))
+    third = shown.nth(2)
+    expect(third.locator(".preview mark.needs", has_text="{adres2}")).to_have_count(1)
+    expect(third.locator(".copy")).to_be_disabled()
+    third.locator(".inputs input").fill("Dorpsstraat 1")
+    expect(third.locator(".preview")).to_contain_text("Je pakket gaat naar Dorpsstraat 1.")
+    expect(third.locator(".copy")).to_be_enabled()
+
+
+def test_the_api_docs_work_offline(chromium: str, server: dict[str, Any]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    outside: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        tab = browser.new_page()
+
+        def local_only(route: Any) -> None:
+            if route.request.url.startswith(server["url"]):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        tab.route("**/*", local_only)
+        tab.goto(server["url"] + "/docs")
+        expect(tab.locator(".swagger-ui .info .title")).to_contain_text("webcare-nlp", timeout=30_000)
+        expect(tab.locator(".opblock-summary-path", has_text="/suggest").first).to_be_visible()
+        browser.close()
+    assert outside == []

@@ -12,7 +12,8 @@ const ENTITY = {
   order_number: "ordernummer", booking_code: "boekingscode", customer_number: "klantnummer",
   policy_number: "polisnummer", tracking_code: "track-and-trace-code",
 };
-const PLACEHOLDER = /\{([a-z_]+)\}/g;
+// The server's placeholder syntax (rank/library.py): lower case, letters, digits and _ in single braces.
+const PLACEHOLDER = /\{([a-z][a-z0-9_]*)\}/g;
 
 const $ = (id) => document.getElementById(id);
 const state = { message: null, result: null, cards: [], canSuggest: true, always: false };
@@ -126,6 +127,7 @@ function readForm() {
 async function analyze(always = false) {
   const message = readForm();
   if (!message.text.trim()) {
+    clearResults();
     showError("Plak eerst het bericht van de klant.");
     $("text").focus();
     return;
@@ -165,11 +167,20 @@ async function analyze(always = false) {
       document.body.dataset.renderMs = render.duration.toFixed(2);
     }, 0));
   } catch (error) {
+    clearResults();  // what is shown must belong to the message in the box, or be nothing
     showError(error.message);
   } finally {
     $("analyze").disabled = false;
     $("analyze").classList.remove("busy");
   }
+}
+
+function clearResults() {
+  state.result = null;
+  state.cards = [];
+  $("cards").replaceChildren();
+  $("analysis").hidden = true;
+  $("suggestions").hidden = true;
 }
 
 function showError(text) {
@@ -181,7 +192,7 @@ function showError(text) {
 function render(result, note) {
   renderAnalysis(result);
   renderSuggestions(result, note);
-  // Leave the text box so that 1/2/3 pick a suggestion straight away.
+  // Leave the text box so that the keys 1-9 pick a suggestion straight away.
   $("text").blur();
   $("analysis").focus?.();
 }
@@ -327,7 +338,7 @@ function buildCard(suggestion, index) {
   const node = $("card-template").content.firstElementChild.cloneNode(true);
   const card = { suggestion, node, values: {}, edited: null, done: false };
   node.dataset.id = suggestion.id;
-  node.querySelector(".key").textContent = String(index + 1);
+  node.querySelector(".key").textContent = index < 9 ? String(index + 1) : "";
   node.querySelector(".kind").textContent = suggestion.kind === "article" ? "Artikel" : "Sjabloon";
   node.querySelector(".kind").classList.add(suggestion.kind);
   node.querySelector(".title").textContent = suggestion.title || suggestion.id;
@@ -500,7 +511,7 @@ document.addEventListener("keydown", (event) => {
     return;
   }
   const typing = event.target.closest && event.target.closest("input, textarea, select");
-  if (!typing && !event.ctrlKey && !event.metaKey && !event.altKey && ["1", "2", "3"].includes(event.key)) {
+  if (!typing && !event.ctrlKey && !event.metaKey && !event.altKey && /^[1-9]$/.test(event.key)) {
     event.preventDefault();
     pick(Number(event.key) - 1);
   }
