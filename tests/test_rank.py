@@ -217,6 +217,42 @@ def test_a_company_template_is_only_suggested_for_that_company(tiny_model: Path)
         assert other not in ids and "any-sorry" in ids
 
 
+def test_the_company_rule_ignores_case_and_spaces(tiny_model: Path) -> None:
+    library = Library.from_records(
+        templates=[
+            {"id": "a-koffer", "company": "NoordWind", "text": "Koffer kwijt? Stuur je dossiernummer. ^{initialen}"},
+            {"id": "b-koffer", "company": "b", "text": "Koffer kwijt? Stuur je dossiernummer! ^{initialen}"},
+        ],
+        history=[{"text": "koffer kwijt", "company": "NOORDWIND", "used": ["a-koffer"]}],
+    )
+    engine = Engine.load(tiny_model, library=library)
+    for company in ("noordwind ", "NoordWind", "NOORDWIND"):
+        result = engine.suggest("koffer kwijt", company=company, always=True, abstain=False, top_k=3)
+        assert [s["id"] for s in result["suggestions"] if s["kind"] == "template"] == ["a-koffer"]
+    assert library.history[0].company == library.templates[0].company == "noordwind"
+
+
+def test_a_library_file_may_start_with_a_byte_order_mark_and_have_an_upper_case_suffix(tmp_path: Path) -> None:
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "T.JSONL").write_bytes(b"\xef\xbb\xbf" + json.dumps(TEMPLATE).encode() + b"\n")
+    assert [t.id for t in Library.load(templates=folder).templates] == ["t1"]
+
+
+def test_own_articles_alone_bring_no_warnings_about_the_default_history(tmp_path: Path) -> None:
+    articles = write(tmp_path / "a.jsonl", [{"url": "https://x.nl/a", "title": "A"}])
+    library = Library.load(articles=articles)
+    assert library.articles[0].url == "https://x.nl/a" and library.templates and library.history
+    assert library.warnings == []
+
+
+def test_an_empty_library_file_is_named(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(InputError, match=re.escape(f"The library is empty ({empty})")):
+        Library.load(templates=empty)
+
+
 def test_the_reason_shows_only_the_companys_own_past_messages(tiny_model: Path) -> None:
     # Company b's past message matches better, but a has a history of its own: b's customer stays out.
     library = Library.from_records(

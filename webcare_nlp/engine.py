@@ -17,7 +17,7 @@ from webcare_nlp.classify.reply import decide_platform, decide_reply
 from webcare_nlp.errors import InputError, ModelError
 from webcare_nlp.features.vectorize import MessageVectorizer, Observation
 from webcare_nlp.rank.index import Query
-from webcare_nlp.rank.library import Library
+from webcare_nlp.rank.library import Library, company_key
 from webcare_nlp.rank.ranker import RankerSet
 from webcare_nlp.rank.suggest import Request, Suggester
 from webcare_nlp.rank.tuning import MIN_OWN_HISTORY, adapt_rankers
@@ -76,7 +76,8 @@ class Engine:
         self.rankers = rankers
         self.library = library
         self.feedback_db = feedback_db
-        self.agent_initials = agent_initials
+        # It goes into every reply: no control bytes or half characters (a mistyped option, a bad terminal).
+        self.agent_initials = schema.check_field("initials", agent_initials) if agent_initials else agent_initials
         self.topic_model = topic_model
         # What makes two questions one FAQ topic, learned from the training data's labelled topics.
         self.topic_space = topic_space
@@ -223,7 +224,7 @@ class Engine:
         return [
             Query(
                 text=result["masked_text"],
-                company=message.get("company"),
+                company=company_key(message.get("company")),
                 lang=result["lang"],
                 intent_scores=result["intent_scores"],
                 sentiment_scores=result["sentiment_scores"],
@@ -274,7 +275,7 @@ class Engine:
             Request(
                 query=Query(
                     text=results[i]["masked_text"],
-                    company=messages[i].get("company"),
+                    company=company_key(messages[i].get("company")),
                     lang=results[i]["lang"],
                     channel=messages[i].get("channel"),
                     intent_scores=results[i]["intent_scores"],

@@ -77,6 +77,12 @@ class Filled:
         }
 
 
+def _value(given: str | None) -> str:
+    """A name or initials as they go into a reply: without braces, which would read as a placeholder left
+    open ("{initialen}" as a display name), and without spaces around; "" when nothing is left."""
+    return (given or "").replace("{", "").replace("}", "").strip()
+
+
 def fill_template(
     text: str,
     *,
@@ -103,10 +109,10 @@ def fill_template(
         ('Hoi Sanne, we zoeken KJ-40815523 op. ^JV', ())
     """
     values: dict[str, str] = {}
-    if name and name.strip():
-        values["naam"] = name.strip().lstrip("@")
-    if initials and initials.strip():
-        values["initialen"] = initials.strip()
+    if _value(name).lstrip("@"):
+        values["naam"] = _value(name).lstrip("@")
+    if _value(initials):
+        values["initialen"] = _value(initials)
     for entity in entities or ():
         placeholder = _PLACEHOLDER_OF.get(entity.get("kind"))
         if placeholder and placeholder not in values and entity.get("text"):

@@ -153,7 +153,10 @@ class Library:
         library = cls(shared_by_history=shared_by_history)
         rows = {name: list(_read_parts(path)) if path is not None else [] for name, path in chosen.items()}
         library.sources = {name: str(path) for name, path in chosen.items() if path is not None}
-        library._add(rows["templates"], rows["articles"], rows["history"])
+        # The default history names the default library's ids: a team's own articles do not hold them, and
+        # saying so for every line would bury the warnings about the files the team gave.
+        mixed = history is None and articles is not None
+        library._add(rows["templates"], rows["articles"], rows["history"], warn_unknown=not mixed)
         if history is None and not own:
             library.default_history = len(library.history)
         return library
@@ -206,6 +209,8 @@ class Library:
         template_rows: list[tuple[str, int, Any]],
         article_rows: list[tuple[str, int, Any]],
         history_rows: list[tuple[str, int, Any]],
+        *,
+        warn_unknown: bool = True,
     ) -> None:
         seen: dict[str, str] = {}
         for source, line, record in template_rows:
@@ -227,11 +232,13 @@ class Library:
             urls.add(article.url)
             self.articles.append(article)
         if not self.templates and not self.articles:
-            names = sorted({source for source, _, _ in template_rows + article_rows}) or ["no files"]
+            given = [self.sources[part] for part in ("templates", "articles") if part in self.sources]
+            names = sorted({source for source, _, _ in template_rows + article_rows}) or given or ["no files"]
             raise InputError(f"The library is empty ({', '.join(names)}): give at least one template or article.")
         known = set(seen) | urls
+        warnings = self.warnings if warn_unknown else []
         for source, line, record in history_rows:
-            entry = _history_entry(record, source, line, known, self.warnings, default_id=f"h{len(self.history) + 1}")
+            entry = _history_entry(record, source, line, known, warnings, default_id=f"h{len(self.history) + 1}")
             if entry is not None:
                 self.history.append(entry)
 
@@ -241,7 +248,8 @@ def _read_parts(path: Path) -> Iterator[tuple[str, int, Any]]:
     """(file, line, record) for a file, or for every .jsonl/.yaml file of a folder."""
     if not path.exists():
         raise InputError(f"{path}: no such file or folder.")
-    files = sorted(p for p in path.iterdir() if p.suffix in {".jsonl", ".yaml", ".yml"}) if path.is_dir() else [path]
+    kinds = {".jsonl", ".yaml", ".yml"}
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() in kinds) if path.is_dir() else [path]
     for file in files:
         yield from _read_file(file)
 
@@ -258,12 +266,13 @@ def _read_file(path: Path) -> Iterator[tuple[str, int, Any]]:
     except OSError as exc:
         raise InputError(f"{path}: cannot read it ({exc.strerror}).") from exc
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark, as Notepad and Excel write, is not text
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start}).") from exc
-    if path.suffix in {".yaml", ".yml"}:
+    suffix = path.suffix.lower()
+    if suffix in {".yaml", ".yml"}:
         yield from _read_yaml(path, text)
-    elif path.suffix == ".jsonl":
+    elif suffix == ".jsonl":
         # Lines end at "\n" only: a JSON string may hold U+2028 or other characters `splitlines` breaks at.
         for line_no, line in enumerate(text.split("\n"), 1):
             if not line.strip():
@@ -296,6 +305,16 @@ def _read_yaml(path: Path, text: str) -> Iterator[tuple[str, int, Any]]:
 
 
 # -- one entry -------------------------------------------------------------------------------------
+def company_key(company: Any) -> str | None:
+    """A company as the company rule compares it: "NoordWind " and "noordwind" are one company.
+
+    Example:
+        >>> company_key(" NoordWind"), company_key("  "), company_key(None)
+        ('noordwind', None, None)
+    """
+    return (company.strip().casefold() or None) if isinstance(company, str) else None
+
+
 def _checked(value: str, source: str, line: int, name: str) -> str:
     """A library text without control characters or half characters, which would reach the reply an agent
     sends or make the output unwritable."""
@@ -362,7 +381,7 @@ def _template(record: Any, source: str, line: int) -> Template:
         id=template_id,
         text=text,
         title=_optional_str(record, "title", source, line) or "",
-        company=_optional_str(record, "company", source, line),
+        company=company_key(_optional_str(record, "company", source, line)),
         intents=_strings(record.get("intents"), source, line, "intents"),
         tags=_strings(record.get("tags"), source, line, "tags"),
         lang=_optional_str(record, "lang", source, line),
@@ -393,7 +412,7 @@ def _article(record: Any, source: str, line: int, warnings: list[str]) -> Articl
         title=title,
         summary=_optional_str(record, "summary", source, line) or "",
         body=_optional_str(record, "body", source, line) or "",
-        company=_optional_str(record, "company", source, line),
+        company=company_key(_optional_str(record, "company", source, line)),
         tags=_strings(record.get("tags"), source, line, "tags"),
         lang=_optional_str(record, "lang", source, line),
     )
@@ -425,7 +444,7 @@ def _history_entry(
         id=str(record.get("id") or default_id),
         text=record["text"],
         used=kept,
-        company=company if isinstance(company, str) and company else None,
+        company=company_key(company),
         created_at=record.get("created_at") if isinstance(record.get("created_at"), str) else None,
         rejected=tuple(rejected),
     )
