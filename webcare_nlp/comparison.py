@@ -17,6 +17,7 @@ from webcare_nlp.evaluation import (
     has_gold_lists,
     label_classes,
     predict,
+    with_gold_lists,
 )
 
 COMPARED_LABELS = ("intent", "sentiment", "reactive")
@@ -146,6 +147,7 @@ def compare(
     """
     intents = tuple(dict.fromkeys(label_classes(engine_a, "intent", []) + label_classes(engine_b, "intent", [])))
     gold_fields = (*COMPARED_LABELS, *GOLD_LISTS.values())
+    records = with_gold_lists(records)
     messages = check_records(records, source=source, intents=intents, gold_fields=gold_fields)
     outputs, notes = {}, []
     for key, engine, name in (("a", engine_a, names[0]), ("b", engine_b, names[1])):

@@ -110,6 +110,36 @@ def _score(label: str, gold: list[Any], results: list[dict[str, Any]], classes: 
 GOLD_LISTS = {"template": "gold_templates", "article": "gold_articles"}
 
 
+def with_gold_lists(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records with every gold list as a list: a CSV cell (or a JSONL string) holds one id, ids apart
+    by "|", or a JSON array, which would otherwise be read one character at a time.
+
+    Example:
+        >>> with_gold_lists([{"gold_templates": "t1|t2"}, {"gold_articles": '["https://x.nl/a"]'}])
+        [{'gold_templates': ['t1', 't2']}, {'gold_articles': ['https://x.nl/a']}]
+    """
+    out = []
+    for record in records:
+        lists = {}
+        for key in GOLD_LISTS.values():
+            value = record.get(key)
+            if isinstance(value, str):
+                parsed = _json_list(value)
+                lists[key] = parsed if parsed is not None else [g.strip() for g in value.split("|") if g.strip()]
+        out.append({**record, **lists} if lists else record)
+    return out
+
+
+def _json_list(value: str) -> list[str] | None:
+    if not value.lstrip().startswith("["):
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return None
+    return [str(g) for g in parsed] if isinstance(parsed, list) else None
+
+
 def has_gold_lists(records: list[dict[str, Any]]) -> bool:
     return any(record.get(key) for record in records for key in GOLD_LISTS.values())
 
@@ -214,6 +244,7 @@ def evaluate(engine: Engine, records: list[dict[str, Any]], *, source: str = "",
     When the records carry gold_templates / gold_articles, the suggestions are scored too (hit@k, MRR).
     """
     intents = tuple(label_classes(engine, "intent", []))
+    records = with_gold_lists(records)
     messages = check_records(records, source=source, intents=intents)
     results, note = predict(engine, records, messages, top_k=top_k)
     evaluation = Evaluation(source=source, n=len(records), records=records, predictions=results, ranking_note=note)
@@ -237,9 +268,11 @@ def evaluate(engine: Engine, records: list[dict[str, Any]], *, source: str = "",
         evaluation.reply["accuracy_platform_withheld"] = float(
             np.mean([w["reply_expected"] == gold_reply[i] for w, i in zip(withheld, keep, strict=True)])
         )
-        if any(r.get("platform") for r in records):
+        # Over the messages whose platform is known: one without a gold platform is no miss.
+        inferred = [(w, i) for w, i in zip(withheld, keep, strict=True) if records[i].get("platform")]
+        if inferred:
             evaluation.reply["platform_inference_accuracy"] = float(
-                np.mean([w["platform"] == records[i].get("platform") for w, i in zip(withheld, keep, strict=True)])
+                np.mean([w["platform"] == records[i]["platform"] for w, i in inferred])
             )
     return evaluation
 

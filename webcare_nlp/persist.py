@@ -244,7 +244,14 @@ def resolve_model_dir(model: str | Path | None = None) -> Path:
         pointer = MODELS_DIR / CURRENT_POINTER
         if not pointer.is_file():
             raise ModelError(f"No current model: {pointer} is missing. Train one with 'webcare train' or pass --model.")
-        model = pointer.read_text(encoding="utf-8").strip()
+        try:
+            model = pointer.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ModelError(f"{pointer} cannot be read ({exc}); set it with 'webcare models use NAME'.") from None
+        if not model:
+            raise ModelError(f"{pointer} is empty; set it with 'webcare models use NAME' or pass --model.")
+    if not str(model).strip():
+        raise ModelError("The model path is empty: give a folder that 'webcare train' wrote, or a model name.")
     path = Path(model)
     if not path.is_dir() and (MODELS_DIR / str(model)).is_dir():
         path = MODELS_DIR / str(model)

@@ -15,6 +15,8 @@ from webcare_nlp.errors import InputError
 
 # A line longer than this is not a social media message; it is rejected without parsing it whole.
 MAX_LINE_BYTES = 1_000_000
+# Files saved by Excel and Notepad start with a byte-order mark; it is not part of the first line.
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ def parse_jsonl_line(raw: bytes, line_no: int) -> dict[str, Any] | Reject:
 def iter_jsonl(stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
     """(line number, message or Reject) for every non-blank line of a binary stream."""
     for line_no, raw in enumerate(stream, start=1):
+        if line_no == 1:
+            raw = raw.removeprefix(UTF8_BOM)
         if not raw.strip():
             continue
         yield line_no, parse_jsonl_line(raw, line_no)
@@ -123,6 +127,8 @@ def read_jsonl_records(path: Path) -> list[dict[str, Any]]:
     try:
         with Path(path).open("rb") as handle:
             for line_no, raw in enumerate(handle, start=1):
+                if line_no == 1:
+                    raw = raw.removeprefix(UTF8_BOM)
                 if not raw.strip():
                     continue
                 try:

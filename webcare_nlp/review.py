@@ -72,11 +72,16 @@ def review_score(outputs: Sequence[dict[str, Any]]) -> tuple[float, list[str]]:
     intent, intent_why = _margin(first["intent_scores"])
     sentiment, sentiment_why = _margin(first["sentiment_scores"])
     reactive = 1.0 - abs(2 * float(first["reactive_probability"]) - 1.0)
-    parts = [(intent, f"intent unsure: {intent_why}"), (0.6 * sentiment, f"sentiment unsure: {sentiment_why}")]
-    parts.append((0.6 * reactive, f"reactive unsure: p={first['reactive_probability']:.2f}"))
-    score = max(value for value, _ in parts)
+    parts = [
+        (intent, "intent", intent_why),
+        (0.6 * sentiment, "sentiment", sentiment_why),
+        (0.6 * reactive, "reactive", f"p={first['reactive_probability']:.2f}"),
+    ]
+    score = max(value for value, _, _ in parts)
     ranked = sorted(parts, key=lambda p: -p[0])
-    reasons = [why for value, why in ranked if value >= 0.5] or [ranked[0][1]]
+    reasons = [f"{label} unsure: {why}" for value, label, why in ranked if value >= 0.5]
+    # A sure message can still be picked (the archive's least sure, or models that disagree): not "unsure".
+    reasons = reasons or [f"most doubt on {ranked[0][1]}: {ranked[0][2]}"]
     for label in ("intent", "sentiment"):
         votes = [o[label] for o in outputs]
         if len(set(votes)) > 1:

@@ -69,11 +69,15 @@ def version_name(name: str, *, data_sha256: str, settings: dict[str, Any], day: 
 
 
 def current_name(models_dir: Path | None = None) -> str | None:
-    """The name models/CURRENT points at, or None when there is no pointer."""
+    """The name models/CURRENT points at, or None when there is no pointer or it cannot be read
+    (`current_warning` says why)."""
     pointer = (models_dir or persist.MODELS_DIR) / persist.CURRENT_POINTER
     if not pointer.is_file():
         return None
-    return pointer.read_text(encoding="utf-8").strip() or None
+    try:
+        return pointer.read_text(encoding="utf-8").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def current_warning(models_dir: Path | None = None) -> str | None:

@@ -18,9 +18,7 @@ from typing import IO, Any
 from webcare_nlp.batch.chunks import Item, validated
 from webcare_nlp.batch.formats import STDIO, detect_format, require_pyarrow
 from webcare_nlp.errors import InputError
-from webcare_nlp.records import CSV_DELIMITERS, MAX_LINE_BYTES, Reject, csv_columns
-
-UTF8_BOM = b"\xef\xbb\xbf"
+from webcare_nlp.records import CSV_DELIMITERS, MAX_LINE_BYTES, UTF8_BOM, Reject, csv_columns
 
 
 @dataclass

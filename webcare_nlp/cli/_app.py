@@ -8,6 +8,8 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from webcare_nlp import errors
+
 app = typer.Typer(
     help="webcare-nlp: label social-media customer messages and suggest replies, offline.",
     no_args_is_help=True,
@@ -57,11 +59,34 @@ def read_text(text: str) -> str:
         if broken is not None:
             fail(f"the text is not valid UTF-8 (byte 0x{ord(broken) - 0xDC00:02x}): set the terminal to UTF-8.")
         return text
-    raw = sys.stdin.buffer.read()
+    stdin = standard_input()
+    # At most what the longest allowed text can take in UTF-8, so an endless stream cannot fill the memory.
+    most = errors.MAX_TEXT_CHARS * 4
+    raw = stdin.read(most + 1)
+    if len(raw) > most:
+        fail(
+            f"standard input holds more than {most:,} bytes; "
+            f"the limit of a message is {errors.MAX_TEXT_CHARS:,} characters."
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         fail("standard input is not valid UTF-8 text.")
+
+
+def read_labelled_file(path: Path) -> list[dict[str, Any]]:
+    """A labelled .csv or .jsonl file's records, the two formats `webcare train --data` takes."""
+    from webcare_nlp.dataset import read_labelled_csv
+    from webcare_nlp.records import read_jsonl_records
+
+    return read_labelled_csv(path) if path.suffix.lower() == ".csv" else read_jsonl_records(path)
+
+
+def standard_input() -> Any:
+    """Standard input as bytes, or a clear failure when the shell closed it (`<&-`)."""
+    if sys.stdin is None:
+        fail("standard input is closed: pipe the text in, or give it as an argument.")
+    return sys.stdin.buffer
 
 
 SharedByHistoryOption = Annotated[

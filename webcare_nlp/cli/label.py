@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from webcare_nlp.cli._app import ModelOption, app, check_output_file, fail, load_engine, read_text
+from webcare_nlp.cli._app import ModelOption, app, check_output_file, fail, load_engine, read_labelled_file, read_text
 from webcare_nlp.errors import WebcareError
 
 # Two labels whose probabilities differ by less than this are shown as a close call, so that the agent reads
@@ -133,15 +133,14 @@ def evaluate(
         webcare evaluate ../shared/data/devset/messages.jsonl --report devset.html
     """
     from webcare_nlp import evaluation
-    from webcare_nlp.dataset import read_labelled_csv
-    from webcare_nlp.records import read_jsonl_records
 
+    if report is not None and str(report) == ".":  # also what an empty --report "" becomes
+        fail("--report needs a name: report.html, or a new folder for report.md and the plots.")
     html_report = report is not None and report.suffix.lower() in (".html", ".htm")
     if report is not None and html_report:
         check_output_file(report)
     try:
-        # The same two formats as `webcare train --data`.
-        records = read_labelled_csv(file) if file.suffix.lower() == ".csv" else read_jsonl_records(file)
+        records = read_labelled_file(file)
         engine = load_engine(model)
         if templates or articles:
             from webcare_nlp.rank.library import Library

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from webcare_nlp.cli._app import app, fail
+from webcare_nlp.cli._app import app, fail, read_labelled_file
 from webcare_nlp.errors import WebcareError
 
 models_app = typer.Typer(help="Model versions under models/: list them, switch the current one, compare two.")
@@ -75,18 +75,18 @@ def use_model(
         version = versions.use_version(name, models_dir)
     except WebcareError as exc:
         fail(str(exc))
-    typer.echo(f"models/CURRENT -> {version.name}")
+    typer.echo(f"{(models_dir or version.path.parent) / 'CURRENT'} -> {version.name}")
 
 
 @models_app.command("compare")
 def compare_models(
     a: Annotated[str, typer.Argument(help="Model A (the one in production): a name under models/ or a folder.")],
     b: Annotated[str, typer.Argument(help="Model B (the candidate).")],
-    data: Annotated[Path, typer.Option(help="A labelled .jsonl file to compare them on.")],
+    data: Annotated[Path, typer.Option(help="A labelled .jsonl or .csv file to compare them on.")],
     templates: Annotated[Path | None, typer.Option(help="Templates for scoring suggestions (hit@k).")] = None,
     articles: Annotated[Path | None, typer.Option(help="Articles for scoring suggestions (hit@k).")] = None,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the CIs.", min=50, max=20_000)] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 13,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.", min=0)] = 13,
     models_dir: ModelsDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
@@ -98,7 +98,6 @@ def compare_models(
     """
     from webcare_nlp import comparison, versions
     from webcare_nlp.engine import Engine
-    from webcare_nlp.records import read_jsonl_records
 
     try:
         engines = []
@@ -114,7 +113,7 @@ def compare_models(
         result = comparison.compare(
             engines[0],
             engines[1],
-            read_jsonl_records(data),
+            read_labelled_file(data),
             names=(a, b),
             source=str(data),
             bootstrap=bootstrap,

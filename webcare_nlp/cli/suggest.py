@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from webcare_nlp.cli._app import ModelOption, SharedByHistoryOption, app, fail, read_text, warn_skipped
+from webcare_nlp.cli._app import (
+    ModelOption,
+    SharedByHistoryOption,
+    app,
+    fail,
+    read_text,
+    standard_input,
+    warn_skipped,
+)
 from webcare_nlp.cli.label import print_analysis
 from webcare_nlp.errors import WebcareError
 
@@ -39,6 +46,8 @@ def load_suggesting_engine(
     from webcare_nlp.engine import Engine
     from webcare_nlp.rank.library import Library
 
+    if feedback_db is not None and not feedback_db.is_file():  # only read here: a typo must not make a new store
+        fail(f"No feedback database at {feedback_db}; `webcare feedback --db {feedback_db} ...` creates one.")
     library = Library.load(templates=templates, articles=articles, history=history, shared_by_history=shared_by_history)
     warn_skipped(library.warnings)
     return Engine.load(model, library=library, feedback_db=feedback_db, agent_initials=initials)
@@ -133,11 +142,12 @@ FEEDBACK_LOOK_SECONDS = 2.0
 
 def _answer_each_line(engine: Any, fields: dict[str, Any], *, top_k: int, always: bool, as_json: bool) -> None:
     """Answers every line of standard input as one message; a line that cannot be read is reported, not fatal."""
+    lines = standard_input()
     engine.suggest("Hoi, waar blijft mijn pakket?", always=True)  # builds the index before the first real line
-    if sys.stdin.isatty():
+    if lines.isatty():
         typer.echo("ready: paste a message and press Enter (Ctrl-D to stop)", err=True)
     looked = time.monotonic()
-    for number, raw in enumerate(sys.stdin.buffer, 1):
+    for number, raw in enumerate(lines, 1):
         if time.monotonic() - looked >= FEEDBACK_LOOK_SECONDS:
             # Feedback recorded meanwhile (`webcare feedback`, the web page) joins the history for later lines.
             looked = time.monotonic()
@@ -187,13 +197,14 @@ def feedback(
 
     if summary and not db.is_file():  # a summary only reads: it does not create an empty store
         fail(f"No feedback database at {db}.")
+    if not summary and not (suggestion and action and text):  # before the store is created
+        fail("give --suggestion, --action and --text (or --summary).")
     try:
         store = FeedbackStore(db)
         if summary:
             typer.echo(json.dumps(store.summary()))
             return
-        if not (suggestion and action and text):
-            fail("give --suggestion, --action and --text (or --summary).")
+        assert suggestion and action and text
         labels = {k: v for k, v in {"intent": intent, "sentiment": sentiment}.items() if v}
         row = store.record(
             suggestion_id=suggestion,

@@ -212,4 +212,6 @@ def _check_labels(labels: dict[str, Any] | None) -> dict[str, Any]:
             raise InputError(f"{field} must be true or false.")
     if "intent" in labels and (not isinstance(labels["intent"], str) or not labels["intent"].strip()):
         raise InputError("intent must be a label name.")
+    if "intent" in labels:  # open to a team's own intents, but never control bytes or half characters
+        schema.check_field("intent", labels["intent"])
     return dict(labels)
