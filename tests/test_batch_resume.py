@@ -87,6 +87,65 @@ def test_a_killed_run_resumes_without_loss_or_duplicates(tmp_path, engine):
     assert summary.scored == n and summary.rejected == len(lines) - n
 
 
+def _descendants(pid: int) -> set[int]:
+    """The processes started under `pid`, read from /proc (the fork server and the workers it forked)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _gone(pids: set[int], timeout: float = 15.0) -> set[int]:
+    """Which of `pids` are still alive after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    alive = set(pids)
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = {pid for pid in alive if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)}
+    return alive
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+def test_a_stopped_run_leaves_no_worker_behind(tmp_path, stop):
+    source = tmp_path / "big.jsonl"
+    _archive(source, 3000)
+    output = tmp_path / "scored.jsonl"
+    args = [str(source), "--output", str(output), "--chunk-size", "20", "--workers", "2", "--no-progress"]
+    process = subprocess.Popen(_webcare(*args), stderr=subprocess.PIPE, cwd=Path(__file__).parents[1])
+    try:
+        _wait_for_progress(process, output, lines=200)
+        workers = _descendants(process.pid)
+        assert len(workers) >= 3  # the fork server and its two workers, each with an engine loaded
+        os.kill(process.pid, stop)
+        code = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    # Each worker, some hundreds of MB, ends with its run, however the run was stopped.
+    assert _gone(workers) == set()
+    if stop == signal.SIGTERM:  # handled as Ctrl-C: the finished chunks stay for --resume
+        assert code == 143 and b"run again with --resume" in (process.stderr.read() if process.stderr else b"")
+        assert state_path(output).exists()
+
+
 class Interrupt(Exception):
     pass
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -217,9 +219,31 @@ _WORKER_SETTINGS: ScoreSettings | None = None
 _WORKER_ERROR: WebcareError | None = None
 
 
-def init_worker(settings: ScoreSettings) -> None:
-    """Pool initializer: load the engine once in this worker process."""
+def _exit_with(parent: int, every: float = 1.0) -> None:
+    """End this worker when the process that started the pool is gone.
+
+    A run stopped by SIGKILL (or an out-of-memory kill) gives its pool no chance to stop the workers: each
+    would keep its engine, some hundreds of MB, for good. A daemon thread looks once a second.
+    """
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # alive, under another user (a reused id would not be ours to signal)
+                pass
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def init_worker(settings: ScoreSettings, parent: int | None = None) -> None:
+    """Pool initializer: load the engine once in this worker process, which ends when `parent` does."""
     global _WORKER_SETTINGS, _WORKER_ERROR
+    if parent is not None:
+        _exit_with(parent)
     _WORKER_SETTINGS = settings
     try:
         cached_engine(settings)

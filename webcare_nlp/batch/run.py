@@ -188,7 +188,9 @@ def _process_pool(workers: int, settings: ScoreSettings) -> ProcessPoolExecutor:
         context.set_forkserver_preload(["webcare_nlp.engine", "webcare_nlp.batch.chunks"])
     else:  # pragma: no cover - Windows
         context = get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker, initargs=(settings,))
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=init_worker, initargs=(settings, os.getpid())
+    )
 
 
 def _check_arguments(settings: Any, chunk_size: Any, workers: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,25 @@ def _progress_bar(source: str, show: bool) -> Iterator[Any]:
             bar.update(task, completed=position.offset, lines=summary.lines, rate=summary.rate)
 
         yield update
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is."""
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """`kill` (SIGTERM, as a scheduler or `timeout` sends) stops the run as Ctrl-C does: the workers are shut
+    down and the finished chunks stay for --resume."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @app.command()
@@ -102,7 +122,7 @@ def score(
     )
     show = sys.stderr.isatty() and output != "-" if progress is None else progress
     try:
-        with _progress_bar(source, show) as update:
+        with _sigterm_as_interrupt(), _progress_bar(source, show) as update:
             summary = score_file(
                 source,
                 output,
@@ -117,10 +137,10 @@ def score(
             )
     except WebcareError as exc:
         fail(str(exc))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         resumable = output != "-" and source != "-"
         typer.echo(f"interrupted{'; run again with --resume to continue' if resumable else ''}.", err=True)
-        raise typer.Exit(code=130) from None
+        raise typer.Exit(code=143 if isinstance(exc, Terminated) else 130) from None
     warn_skipped(summary.warnings)
     if summary.lines == 0 and summary.blank == 0:
         typer.echo(f"warning: {source} holds no messages; {output} is empty.", err=True)
