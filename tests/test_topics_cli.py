@@ -71,6 +71,54 @@ def test_unreadable_lines_go_to_rejects(tmp_path, tiny_model):
     assert result.exit_code == 0, result.output
     rejects = (tmp_path / "out.jsonl.rejects.jsonl").read_text().splitlines()
     assert len(out.read_text().splitlines()) + len(rejects) == 3
+    # The rejects file is an output too: kept without --overwrite, gone when a rerun has none.
+    again = runner.invoke(app, ["topics", str(source), "--output", str(out), "--model", str(tiny_model)])
+    assert again.exit_code == 2 and "exists" in again.output
+    source.write_bytes(b'{"text": "Mijn koffer is kwijt"}\n')
+    clean = runner.invoke(app, ["topics", str(source), "-o", str(out), "--model", str(tiny_model), "--overwrite"])
+    assert clean.exit_code == 0 and not (tmp_path / "out.jsonl.rejects.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [("same.jsonl", ["--summary", "same.jsonl"]), ("r.jsonl", ["--report", "r.jsonl.summary.json"])],
+)
+def test_two_outputs_on_one_file_are_refused(archive, tmp_path, paths):
+    out, extra = paths
+    args = ["topics", str(archive), "-o", str(tmp_path / out), *[str(tmp_path / a) if "." in a else a for a in extra]]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "are the same file" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["archive.jsonl"]
+
+
+def test_times_at_the_calendars_end_give_a_report_without_a_chart(tmp_path, tiny_model):
+    records = [{"id": f"m{i}", "text": t, "created_at": "9999-12-31T23:59:59Z"} for i, (t, _) in enumerate(ARCHIVE)]
+    source = write_jsonl(tmp_path / "far.jsonl", records)
+    report = tmp_path / "far.html"
+    args = ["topics", str(source), "-o", str(tmp_path / "far.jsonl.out"), "--report", str(report), "--all-intents"]
+    result = runner.invoke(app, [*args, "--model", str(tiny_model)])
+    assert result.exit_code == 0, result.output
+    assert "No chart: the times lie at the calendar's end" in report.read_text()
+
+
+def test_save_without_topics_keeps_the_saved_ones(archive, tmp_path, tiny_model):
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model, model_dir)
+    first = ["topics", str(archive), "-o", str(tmp_path / "a.jsonl"), "--all-intents", "--model", str(model_dir)]
+    assert runner.invoke(app, [*first, "--save"]).exit_code == 0
+    saved = Engine.load(model_dir).topics()
+    lone = write_jsonl(tmp_path / "lone.jsonl", [{"text": "Mijn koffer is kwijt"}])
+    result = runner.invoke(
+        app, ["topics", str(lone), "-o", str(tmp_path / "b.jsonl"), "--model", str(model_dir), "--save"]
+    )
+    assert result.exit_code == 2 and "nothing to save; the saved topic model is kept" in result.output
+    assert saved and Engine.load(model_dir).topics() == saved
+
+
+def test_more_topics_than_the_messages_can_fill_is_a_warning(archive, tmp_path, tiny_model):
+    args = ["topics", str(archive), "-o", str(tmp_path / "t.jsonl"), "--all-intents", "--n-topics", "50"]
+    result = runner.invoke(app, [*args, "--model", str(tiny_model)])
+    assert result.exit_code == 0 and "--n-topics 50 with --min-size 3 needs at least 150 messages" in result.output
 
 
 @pytest.mark.parametrize("content", [b"", b"\n\n"])

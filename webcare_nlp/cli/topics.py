@@ -121,20 +121,26 @@ def topics(
         summary = output.with_name(output.name + ".summary.json")
     if bucket not in ("day", "hour", "auto"):
         fail(f"--bucket must be day, hour or auto, not {bucket!r}.")
-    written = [p for p in (None if to_stdout else output, summary, report) if p is not None]
+    rejects_file = None if to_stdout else output.with_name(output.name + ".rejects.jsonl")
+    written = [p for p in (None if to_stdout else output, summary, report, rejects_file) if p is not None]
+    try:
+        check_not_input(source, written)
+    except WebcareError as exc:
+        fail(str(exc))
     for path in written:
         check_output_file(path)  # now, not after the clustering
         if path.exists() and not overwrite:
             fail(f"{path} exists; pass --overwrite to replace it.")
-    try:
-        check_not_input(source, written + ([] if to_stdout else [output.with_name(output.name + ".rejects.jsonl")]))
-    except WebcareError as exc:
-        fail(str(exc))
+    resolved = [p.resolve() for p in written]
+    if len(set(resolved)) < len(resolved):
+        fail("two of --output, --summary, --report (and OUT.rejects.jsonl) are the same file; give each its own.")
     try:
         cluster_model = make_cluster_model(clusterer, min_size=min_size, n_topics=n_topics)
         messages, rejects = _read_messages(source)
         if rejects:
-            _write_rejects(rejects, None if to_stdout else output.with_name(output.name + ".rejects.jsonl"))
+            _write_rejects(rejects, rejects_file)
+        elif rejects_file is not None:
+            rejects_file.unlink(missing_ok=True)  # an earlier run's, which --overwrite replaces
         engine = load_engine(model)
         folder = Path(engine.manifest["path"])
         if save and not can_write(folder, folder / persist.MANIFEST):
@@ -155,9 +161,12 @@ def topics(
             documents=_documents(templates, articles),
             bucket=bucket,
         )
-        write_run(run, sys.stdout if to_stdout else output, summary)
+        # The report first: should it fail, no output looks like a finished run.
         if report is not None:
             write_report(run, report)
+        write_run(run, sys.stdout if to_stdout else output, summary)
+        if save and not run.model.active_topics():  # saving would wipe the topics saved before
+            fail("--save: no topics were found, so there is nothing to save; the saved topic model is kept.")
         if save:
             info = {"messages": len(messages), "topics": len(run.model.active_topics()), "source": str(source)}
             persist.add_component(folder, "topic_model", run.model, {"topic_model": info})

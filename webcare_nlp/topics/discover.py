@@ -119,6 +119,12 @@ def discover_topics(
             f"Only {len(chosen)} message(s) to cluster; a topic needs at least {topic_model.min_size} "
             "(--min-size): no topics."
         )
+    elif topic_model.n_topics is not None and topic_model.n_topics * topic_model.min_size > len(chosen):
+        warnings.append(
+            f"--n-topics {topic_model.n_topics} with --min-size {topic_model.min_size} needs at least "
+            f"{topic_model.n_topics * topic_model.min_size} messages, and there are {len(chosen)} to cluster: "
+            "most groups will be too small to be a topic. Give fewer topics, or let them be found."
+        )
     processed = pipeline.process_many([m["text"] for m in chosen], langs=[m.get("lang") for m in chosen])
     companies = [m.get("company") for m in chosen]
     topic_model.fit(processed, companies=companies, previous=previous)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from datetime import datetime
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,11 @@ def _png(figure: Any) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _drawable(starts: list[datetime]) -> bool:
+    """Whether matplotlib can draw these times: its dates, with the axis's margins, stay within years 1-9999."""
+    return bool(starts) and starts[0].year > 1 and starts[-1].year < 9999
+
+
 def _charts(run: TopicRun) -> dict[str, str]:
     import matplotlib
 
@@ -47,7 +53,7 @@ def _charts(run: TopicRun) -> dict[str, str]:
         axes.set_title("Largest topics")
         charts["sizes"] = _png(figure)
         plt.close(figure)
-    if run.trends is not None and run.trends.volumes:
+    if run.trends is not None and run.trends.volumes and _drawable(run.trends.starts):
         trends = run.trends
         top = sorted(trends.volumes, key=lambda t: -sum(trends.volumes[t]))[:N_CHART_TOPICS]
         labels = run.model.labels()
@@ -102,6 +108,9 @@ def render_html(run: TopicRun, *, title: str = "FAQ topics") -> str:
         parts.append(f"<h2>Topics</h2><img alt='topic sizes' src='data:image/png;base64,{charts['sizes']}'>")
     if "trends" in charts:
         parts.append(f"<h2>Trends</h2><img alt='volume over time' src='data:image/png;base64,{charts['trends']}'>")
+    elif run.trends is not None and run.trends.volumes:
+        note = "No chart: the times lie at the calendar's end (year 1 or 9999)."
+        parts.append(f"<h2>Trends</h2><p class='muted'>{note}</p>")
     if run.trends is not None:
         spikes = run.trends.spikes
         parts.append(

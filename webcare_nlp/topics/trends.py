@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 
 BUCKETS = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
-# A whole year without a message splits an archive: a date beyond such a silence is a mistype (2999, 0001)
-# or another archive, and buckets stretched over it would number in the hundreds of thousands.
-SILENCE = timedelta(days=365)
+# More than a year without a message splits an archive: a date beyond such a silence is a mistype (2999,
+# 0001) or another archive, and buckets stretched over it would number in the hundreds of thousands. A leap
+# year's 366 days between two messages on the same date is no silence.
+SILENCE = timedelta(days=366)
 
 
 def parse_time(value: Any) -> datetime | None:
