@@ -198,6 +198,9 @@ def test_csv_rows_that_cannot_be_read_are_rejected_with_their_line(tmp_path, eng
         ("empty.csv", b"", "empty"),
         ("notes.txt", b"hoi\n", "Cannot tell the format"),
         ("broken.parquet", b"PAR1 not really", "not a readable Parquet file"),
+        # Not UTF-8 text at all: one clear error rather than every line rejected as unreadable.
+        ("u16.jsonl", '{"text": "hoi"}\n'.encode("utf-16"), "is UTF-16 text"),
+        ("packed.jsonl", b"\x1f\x8b\x08\x00" + bytes(20), "is gzip-compressed"),
     ],
 )
 def test_unusable_input_is_a_clear_error(tmp_path, name, content, message):
@@ -216,6 +219,23 @@ def test_parquet_with_a_wrong_schema_is_a_clear_error(tmp_path):
     assert code == 2 and "no 'text' column" in text
     code, text = _score(str(tmp_path / "b.parquet"), "--output", str(tmp_path / "out.jsonl"))
     assert code == 2 and "not a string column" in text
+
+
+def test_a_parquet_data_set_is_checked_whole_before_the_first_row(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "set"
+    folder.mkdir()
+    pq.write_table(pa.table({"text": ["Waar blijft mijn pakket?"] * 30}), folder / "a.parquet")
+    pq.write_table(pa.table({"text": [42] * 3}), folder / "b.parquet")
+    code, text = _score(str(folder), "--output", str(tmp_path / "out.jsonl"), "--chunk-size", "10")
+    assert code == 2 and "b.parquet" in text and "not a string column" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set"]  # no half run to resume
+    twice = pa.Table.from_arrays([pa.array(["hoi"]), pa.array(["dag"])], names=["text", "text"])
+    pq.write_table(twice, tmp_path / "twice.parquet")
+    code, text = _score(str(tmp_path / "twice.parquet"), "--output", str(tmp_path / "t.jsonl"))
+    assert code == 2 and "more than one column named 'text'" in text
 
 
 def test_output_problems_are_clear(tmp_path):
@@ -306,8 +326,46 @@ def test_kept_parquet_fields_of_any_type_reach_every_output(tmp_path, engine):
     for name in ("out.jsonl", "out.csv", "out.parquet"):
         summary = score_file(str(tmp_path / "in.parquet"), str(tmp_path / name), engine=engine, settings=settings)
         assert (summary.scored, summary.rejected) == (2, 0), name
-    assert _read_jsonl(tmp_path / "out.jsonl")[0]["created_at"].startswith("2026-07-01")
+    assert _read_jsonl(tmp_path / "out.jsonl")[0]["created_at"] == "2026-07-01T09:12:00"
     assert pd.read_parquet(tmp_path / "out.parquet")["likes"].tolist() == ["3", "0"]  # kept fields are text
+    # A timestamp is ISO 8601 text, as a JSONL created_at is: in a table once, not quoted twice.
+    assert pd.read_csv(tmp_path / "out.csv", dtype=str)["created_at"].tolist() == [
+        "2026-07-01T09:12:00",
+        "2026-07-02T10:00:00",
+    ]
+
+
+def test_what_json_cannot_hold_is_kept_as_null_or_text(tmp_path, engine):
+    pd = pytest.importorskip("pandas")
+    import decimal
+
+    frame = pd.DataFrame(
+        {"text": ["Waar blijft mijn pakket?", "Top!"], "score": [float("nan"), 1.5], "blob": [b"\x00\xff", None]}
+    )
+    frame["amount"] = [decimal.Decimal("1.50"), decimal.Decimal("2")]
+    frame.to_parquet(tmp_path / "in.parquet")
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text('{"text": "Waar blijft mijn pakket?", "score": NaN}\n{"text": "Top!", "score": Infinity}\n')
+    settings = ScoreSettings(fields=("score", "blob", "amount"), top_k=0)
+    for source in ("in.parquet", "in.jsonl"):
+        out = tmp_path / f"{source}.out.jsonl"
+        score_file(str(tmp_path / source), str(out), engine=engine, settings=settings)
+        for line in out.read_text().splitlines():
+            json.loads(line, parse_constant=lambda name: pytest.fail(f"{name} in the output"))  # standard JSON
+    rows = _read_jsonl(tmp_path / "in.parquet.out.jsonl")
+    assert [r["score"] for r in rows] == [None, 1.5] and [r["amount"] for r in rows] == ["1.50", "2.00"]
+    assert rows[0]["blob"] == "AP8="  # base64
+
+
+def test_a_run_that_rejects_every_line_says_so_and_writes_a_readable_csv(tmp_path):
+    pd = pytest.importorskip("pandas")
+    source = tmp_path / "bad.jsonl"
+    source.write_text('kapot\n{"text": ""}\n{"id": {"a": 1}, "text": "hoi"}\n')
+    code, text = _score(str(source), "--output", str(tmp_path / "out.csv"))
+    assert code == 0 and "every line of" in text and "was rejected" in text
+    assert pd.read_csv(tmp_path / "out.csv").empty
+    rejects = _read_jsonl(tmp_path / "out.csv.rejects.jsonl")
+    assert "The id must be a string or a number, not dict" in rejects[2]["reason"]
 
 
 def test_a_kept_field_that_no_message_has_is_named_in_a_warning(tmp_path):

@@ -76,9 +76,17 @@ def _writable(record: Any) -> bool:
 def load_json_line(text: str) -> Any:
     """`json.loads` of one line, where every way valid-looking JSON can still fail is a ValueError whose
     message says why: a syntax error, nesting deeper than the parser's recursion limit, or an integer of more
-    digits than Python converts (4,300)."""
+    digits than Python converts (4,300).
+
+    NaN and Infinity, which JSON does not have but some exporters write, are read as null: kept in an
+    output they would make its line invalid JSON for every other reader.
+
+    Example:
+        >>> load_json_line('{"text": "hoi", "score": NaN}')
+        {'text': 'hoi', 'score': None}
+    """
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_number)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
     except RecursionError:
@@ -86,6 +94,10 @@ def load_json_line(text: str) -> Any:
     except ValueError as exc:  # Python's own guard against converting huge integers
         reason = "a number of more than 4,300 digits" if "digits" in str(exc) else str(exc)
         raise ValueError(f"not usable JSON: {reason}") from None
+
+
+def _no_number(name: str) -> None:
+    return None
 
 
 def parse_jsonl_line(raw: bytes, line_no: int) -> dict[str, Any] | Reject:

@@ -92,6 +92,8 @@ def check_message(record: Any, *, default_id: str) -> dict[str, Any]:
     message = CheckedMessage(record)
     message["text"] = check_text(record["text"])
     raw_id = record.get("id")
+    if isinstance(raw_id, bool) or not isinstance(raw_id, str | numbers.Number | None):
+        raise errors.InputError(f"The id must be a string or a number, not {type(raw_id).__name__}.")
     message["id"] = default_id if raw_id is None or raw_id == "" else str(raw_id)
     for field, allowed in (("channel", CHANNELS), ("platform", PLATFORMS)):
         value = message.get(field)

@@ -7,8 +7,12 @@ pandas' reader cannot give; Parquet is read batch by batch with pyarrow.
 
 from __future__ import annotations
 
+import base64
 import csv
+import datetime
+import decimal
 import json
+import math
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -80,8 +84,27 @@ def _records(chunks: Chunks) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
             yield item[0], validated(item)
 
 
+# What a file that is not UTF-8 text starts with, and what to do about it.
+_NOT_UTF8 = {
+    b"\xff\xfe": "is UTF-16 text (it starts with UTF-16's byte-order mark): save it as UTF-8",
+    b"\xfe\xff": "is UTF-16 text (it starts with UTF-16's byte-order mark): save it as UTF-8",
+    b"\x1f\x8b": "is gzip-compressed: unpack it first (gunzip), or pipe it in with `gunzip -c FILE | webcare ... -`",
+    b"PK\x03\x04": "is a zip archive: unpack it first",
+}
+
+
+def _check_text_file(path: Path, stream: IO[bytes]) -> None:
+    """Refuse a file that is not UTF-8 text at once, rather than reject every one of its lines as unreadable."""
+    head = stream.read(4)
+    stream.seek(0)
+    for sign, problem in _NOT_UTF8.items():
+        if head.startswith(sign):
+            raise InputError(f"The input {path} {problem}.")
+
+
 def _file_chunks(path: Path, fmt: str, chunk_size: int, start: Position) -> Chunks:
     with path.open("rb") as stream:
+        _check_text_file(path, stream)
         if fmt == "csv":
             yield from _csv_chunks(stream, chunk_size, start)
         else:
@@ -247,6 +270,9 @@ def _parquet_file(path: Path) -> Any:
 def _check_schema(path: Path, schema: Any) -> None:
     import pyarrow as pa
 
+    doubled = sorted({name for name in schema.names if schema.names.count(name) > 1})
+    if doubled:
+        raise InputError(f"The Parquet file {path} has more than one column named {', '.join(map(repr, doubled))}.")
     if "text" not in schema.names:
         raise InputError(f"The Parquet file {path} has no 'text' column (columns: {', '.join(schema.names)[:200]}).")
     kind = schema.field("text").type
@@ -257,10 +283,11 @@ def _check_schema(path: Path, schema: Any) -> None:
 def _parquet_chunks(source: str, chunk_size: int, start: Position) -> Chunks:
     row = 0
     blank = start.blank
-    for path in parquet_files(source):
+    files = parquet_files(source)
+    for path in files:  # every file of a data set before the first row: a bad one must not stop a run halfway
+        _check_schema(path, _parquet_file(path).schema_arrow)
+    for path in files:
         handle = _parquet_file(path)
-        schema = handle.schema_arrow
-        _check_schema(path, schema)
         rows = handle.metadata.num_rows
         if row + rows <= start.offset:
             row += rows
@@ -282,6 +309,29 @@ def _parquet_chunks(source: str, chunk_size: int, start: Position) -> Chunks:
 
 def _parquet_record(record: dict[str, Any], row: int) -> dict[str, Any] | Reject:
     # Parquet nulls are missing fields; check_message then says what is missing.
-    return {key: value for key, value in record.items() if value is not None} or Reject(
-        row, "the row is empty", json.dumps(record)
+    kept = {key: _json_value(value) for key, value in record.items() if value is not None}
+    return {key: value for key, value in kept.items() if value is not None} or Reject(
+        row, "the row is empty", json.dumps(record, default=str)
     )
+
+
+def _json_value(value: Any) -> Any:
+    """A Parquet value as JSON holds it: a timestamp as ISO 8601 text (as `created_at` is read), a decimal as
+    its digits, bytes as base64, and a float that is not a number (NaN, infinity) as missing.
+
+    Example:
+        >>> import datetime, decimal
+        >>> _json_value(datetime.datetime(2026, 1, 6, 23, 41)), _json_value(decimal.Decimal("1.50"))
+        ('2026-01-06T23:41:00', '1.50')
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    return value

@@ -165,6 +165,8 @@ class CsvWriter:
         return {"bytes": self._file.size(), "columns": self.columns}
 
     def finish(self) -> None:
+        if self.columns is None:  # nothing scored: still a CSV a reader can open, as the Parquet output is
+            self._file.write("id\n")
         self._file.close()
         os.replace(self._file.path, self.path)
 

@@ -65,7 +65,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 @app.command()
 def score(
     source: Annotated[
-        str, typer.Argument(metavar="IN", help="Messages: .jsonl, .csv, .parquet (or a folder of them), or -.")
+        str, typer.Argument(metavar="IN", help="Messages: .jsonl, .csv, .parquet (or a folder of .parquet), or -.")
     ],
     output: Annotated[
         str, typer.Option("--output", "-o", help="Output .jsonl, .csv or .parquet, or - for JSONL on stdout.")
@@ -144,6 +144,9 @@ def score(
     warn_skipped(summary.warnings)
     if summary.lines == 0 and summary.blank == 0:
         typer.echo(f"warning: {source} holds no messages; {output} is empty.", err=True)
+    elif summary.lines and not summary.scored:
+        where = "standard error" if output == "-" else f"{output}.rejects.jsonl"
+        typer.echo(f"warning: every line of {source} was rejected; {where} says why.", err=True)
     typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False) if summary_json else summary.render(), err=True)
     absent = summary.absent_fields(kept)
     if absent:
