@@ -239,6 +239,14 @@ def test_a_library_file_may_start_with_a_byte_order_mark_and_have_an_upper_case_
     assert [t.id for t in Library.load(templates=folder).templates] == ["t1"]
 
 
+def test_a_template_for_an_unknown_channel_is_a_warning(tmp_path: Path) -> None:
+    library = Library.load(templates=write(tmp_path / "t.jsonl", [{**TEMPLATE, "channels": ["twitter", "tiktok"]}]))
+    assert library.templates and library.warnings == [
+        f"{tmp_path / 't.jsonl'}:1: template 't1' names unknown channel(s) tiktok (labels.md has "
+        "twitter, facebook, instagram, messenger, whatsapp, review, forum, blog_comment, email, other)"
+    ]
+
+
 def test_own_articles_alone_bring_no_warnings_about_the_default_history(tmp_path: Path) -> None:
     articles = write(tmp_path / "a.jsonl", [{"url": "https://x.nl/a", "title": "A"}])
     library = Library.load(articles=articles)

@@ -220,6 +220,12 @@ class Library:
                     f"{source}:{line}: duplicate template id {template.id!r} (first at {seen[template.id]})."
                 )
             seen[template.id] = f"{source}:{line}"
+            unknown = [c for c in template.channels if c not in schema.CHANNELS]
+            if unknown:
+                self.warnings.append(
+                    f"{source}:{line}: template {template.id!r} names unknown channel(s) {', '.join(unknown)} "
+                    f"(labels.md has {', '.join(schema.CHANNELS)})"
+                )
             self.templates.append(template)
         urls: set[str] = set()
         for source, line, record in article_rows:
