@@ -72,6 +72,19 @@ def test_too_few_examples_per_class_is_refused(tiny_corpus):
         ('families = ["logreg", "soft_vote"]', "name at least two besides it"),
         ("families = []", "families is empty"),
         ("folds = 1", "folds must be 2 or more"),
+        # Every setting's range and shape, named before any training.
+        ("n_jobs = 0", "n_jobs = 0 must be 1 or more"),
+        ("max_char_features = -5", "max_char_features = -5 must be 1 or more"),
+        ("rank_folds = 1", "rank_folds = 1 must be 0 \\(no ranker\\) or 2 or more"),
+        ("rank_folds = -1", "rank_folds = -1 must be 0"),
+        ("metadata_dropout = 2.0", "metadata_dropout = 2.0 must be from 0 up to"),
+        ("review_margin = -1.0", "review_margin = -1.0 must be from 0 to 0.5"),
+        ("pair_strength = -3.0", "pair_strength = -3.0 must be from 0 to 1"),
+        ("min_per_class = -4", "min_per_class = -4 must be 1 or more"),
+        ("seed = -1", "seed = -1 must be from 0 to 4294967295"),
+        ("families = 5", "families = 5 should be a list of names"),
+        ('families = "complement_nb"', "families = 'complement_nb' should be a list of names"),
+        ('intents = "question,complaint"', "intents = 'question,complaint' should be a list of names"),
     ],
 )
 def test_a_bad_setting_in_a_config_file_is_refused_by_name(tmp_path, settings, message):
@@ -95,6 +108,57 @@ def test_a_config_file_whose_settings_would_be_ignored_is_refused(tmp_path, cont
     config.write_text(content)
     with pytest.raises(InputError, match=message):
         TrainingConfig.from_file(config)
+
+
+@pytest.mark.parametrize(("label", "value"), [("sentiment", "neutral"), ("platform", "brand")])
+def test_a_label_with_a_class_missing_is_refused_before_training(tmp_path, label, value):
+    records = [{**r, label: value} for r in tiny_records()]
+    if label == "platform":  # on the brand's own platform every message but spam expects a reply (seed 002)
+        records = [{**r, "reply_expected": r["intent"] != "other"} for r in records]
+    with pytest.raises(InputError, match=f"{label} .*'{'positive' if label == 'sentiment' else 'consumer'}': 0"):
+        check_training_data(records, TrainingConfig(min_per_class=2, folds=2))
+
+
+def test_a_stopped_save_keeps_the_model_it_was_replacing(tiny_model, tiny_corpus, tiny_config, tmp_path, monkeypatch):
+    import shutil
+
+    from webcare_nlp import persist
+    from webcare_nlp.engine import Engine
+
+    output = tmp_path / "model"
+    shutil.copytree(tiny_model, output)
+    before = {p.name: p.read_bytes() for p in output.iterdir()}
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C while the new model's files are being written
+
+    monkeypatch.setattr(persist, "save_artefact", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        train(data=tiny_corpus, output=output, config=dataclasses.replace(tiny_config, seed=7))
+    assert {p.name: p.read_bytes() for p in output.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no working folder left behind
+    assert Engine.load(output).manifest["name"] == "tiny"  # the model as it was, loading cleanly
+
+
+def test_the_default_data_is_the_projects_wherever_train_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["train", "--output", str(tmp_path / "m"), "--no-current", "--config", "nope.toml"])
+    assert result.exit_code == 2 and "nope.toml" in result.output  # the config is read first, relative to here
+    from webcare_nlp.dataset import TRAINING_DATA, load_labelled
+
+    assert TRAINING_DATA.is_absolute() and load_labelled(TRAINING_DATA)
+
+
+def test_labelled_csv_is_found_whatever_the_case_of_its_suffix_and_a_bad_byte_named_by_line(tmp_path):
+    from webcare_nlp.dataset import load_labelled
+
+    rows = "text,intent,sentiment,reactive,reply_expected\nWaar is mijn pakket?,question,neutral,true,true\n"
+    (tmp_path / "UPPER.CSV").write_text(rows)
+    assert [r["text"] for r in load_labelled(tmp_path / "UPPER.CSV")] == ["Waar is mijn pakket?"]
+    bad = tmp_path / "latin1.csv"
+    bad.write_bytes(rows.encode() * 1 + "Caf\xe9 dicht?,question,neutral,true,true\n".encode("latin-1"))
+    with pytest.raises(InputError, match=f"{bad}:3: not valid UTF-8 \\(byte 3 of the line\\)"):
+        load_labelled(bad)
 
 
 def test_good_settings_in_a_config_file_are_read(tmp_path):

@@ -62,7 +62,7 @@ def message_files(data: Sources) -> list[Path]:
             files.append(source)
             continue
         for folder in (source / "messages", source):
-            found = sorted(f for f in folder.glob("*") if f.suffix in _LABELLED_SUFFIXES)
+            found = sorted(f for f in folder.glob("*") if f.suffix.lower() in _LABELLED_SUFFIXES)
             if found:
                 files.extend(found)
                 break
@@ -101,6 +101,17 @@ def _csv_header(path: Path, header_line: str) -> tuple[list[str], str]:
     )
 
 
+def _first_undecodable(path: Path) -> tuple[int, int]:
+    """The line (from 1) and the byte within it (from 0) of a file's first byte that is not UTF-8."""
+    with Path(path).open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return number, exc.start
+    return 0, 0
+
+
 def read_labelled_csv(path: Path) -> list[dict[str, Any]]:
     """The rows of a labelled CSV file (header row, UTF-8), each with `_line`, the row's line in the file.
 
@@ -123,7 +134,11 @@ def read_labelled_csv(path: Path) -> list[dict[str, Any]]:
                     records.append({**record, "_line": start})
                 start = reader.line_num + 1
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not valid UTF-8 (byte {exc.start}); save the file as UTF-8.") from exc
+        # The decoder counts within the block it was given: find the line itself.
+        line, column = _first_undecodable(path)
+        raise InputError(
+            f"{path}:{line}: not valid UTF-8 (byte {column} of the line); save the file as UTF-8."
+        ) from exc
     except csv.Error as exc:
         raise InputError(f"{path}: not a readable CSV file ({exc}).") from exc
     except OSError as exc:
@@ -135,7 +150,7 @@ def load_labelled(data: Sources) -> list[dict[str, Any]]:
     """All records of one or more corpora, each with `_source` ("file:line") for error messages."""
     records = []
     for path in message_files(data):
-        rows = read_labelled_csv(path) if path.suffix == ".csv" else read_jsonl_records(path)
+        rows = read_labelled_csv(path) if path.suffix.lower() == ".csv" else read_jsonl_records(path)
         for record in rows:
             record["_source"] = f"{path.name}:{record.pop('_line')}"
             records.append(record)

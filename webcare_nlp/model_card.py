@@ -93,8 +93,11 @@ def _pairs_note(result: TrainingResult) -> str:
     )
 
 
-def write_model_card(result: TrainingResult, directory: Path, records: list[dict[str, Any]]) -> tuple[str, ...]:
-    """Write MODEL_CARD.md and one confusion-matrix PNG per label; return the file names written."""
+def write_model_card(
+    result: TrainingResult, directory: Path, records: list[dict[str, Any]], *, name: str | None = None
+) -> tuple[str, ...]:
+    """Write MODEL_CARD.md and one confusion-matrix PNG per label into `directory`; return the file names
+    written. `name` is the model's (by default the folder's)."""
     written = ["MODEL_CARD.md"]
     sections = []
     for task, report in result.reports.items():
@@ -114,7 +117,7 @@ def write_model_card(result: TrainingResult, directory: Path, records: list[dict
             f"({result.config.folds}-fold).\n\n{report_table(report.y_true, report.y_pred, report.labels)}\n\n"
             f"Model families compared (the losers' figures too):\n\n{_families_table(report)}\n\n![{task}]({png})\n"
         )
-    card = f"""# Model card: {directory.name}
+    card = f"""# Model card: {name or directory.name}
 
 webcare-nlp label models: intent ({len(result.intents)} classes: {", ".join(result.intents)}), sentiment (3),
 reactive (bool) and platform (used only when a message comes without one). The reply decision applies

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import math
 import os
+import shutil
 import time
 import tomllib
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -98,7 +99,13 @@ class TrainingConfig:
             raise InputError(f"Unknown training settings {unknown}; known: {sorted(known)}.")
         for name in ("families", "intents"):
             if name in values:
-                values[name] = tuple(values[name])
+                given = values[name]
+                # A string would be read one letter at a time ("complement_nb" as c, o, m, ...).
+                if not isinstance(given, list | tuple) or not all(isinstance(v, str) for v in given):
+                    raise InputError(
+                        f'Training setting {name} = {given!r} should be a list of names, such as ["a", "b"].'
+                    )
+                values[name] = tuple(given)
         defaults = cls()
         for name, value in values.items():
             want = type(getattr(defaults, name))
@@ -132,6 +139,21 @@ class TrainingConfig:
             raise InputError(
                 f"folds must be 2 or more, not {self.folds}: model selection and calibration split the data."
             )
+        # Each setting's range, so that a wrong value stops the run before training, with its name.
+        ranges = {
+            "seed": (0 <= self.seed < 2**32, "from 0 to 4294967295"),
+            "n_jobs": (self.n_jobs >= 1, "1 or more"),
+            "max_char_features": (self.max_char_features >= 1, "1 or more"),
+            "max_word_features": (self.max_word_features >= 1, "1 or more"),
+            "min_per_class": (self.min_per_class >= 1, "1 or more"),
+            "rank_folds": (self.rank_folds == 0 or self.rank_folds >= 2, "0 (no ranker) or 2 or more"),
+            "metadata_dropout": (0 <= self.metadata_dropout < 1, "from 0 up to (not including) 1"),
+            "review_margin": (0 <= self.review_margin <= 0.5, "from 0 to 0.5"),
+            "pair_strength": (0 <= self.pair_strength <= 1, "from 0 to 1"),
+        }
+        for name, (fits, allowed) in ranges.items():
+            if not fits:
+                raise InputError(f"Training setting {name} = {getattr(self, name)!r} must be {allowed}.")
 
 
 @dataclass
@@ -364,8 +386,15 @@ def check_training_data(records: list[dict[str, Any]], config: TrainingConfig) -
         counts: dict[str, int] = {}
         for record in records:
             counts[str(record[task])] = counts.get(str(record[task]), 0) + 1
-        if task == "intent":  # a declared intent without a single example is too small as well
-            counts = {**dict.fromkeys(intents, 0), **counts}
+        # A declared class without a single example is too small as well: a model that never saw it cannot
+        # give it a probability, and the artefact would not match its own label set.
+        declared = {
+            "intent": intents,
+            "sentiment": schema.SENTIMENTS,
+            "reactive": ("True", "False"),
+            "platform": schema.PLATFORMS,
+        }.get(task, ())
+        counts = {**dict.fromkeys(declared, 0), **counts}
         small = {label: n for label, n in counts.items() if n < config.min_per_class}
         if small and task != "platform":  # min_per_class is about the reported labels; platform needs calibration's
             raise InputError(
@@ -545,17 +574,40 @@ def intent_set(spec: str) -> tuple[str, ...]:
 
 
 def save_trained(result: TrainingResult, output: Path, records: list[dict[str, Any]]) -> None:
-    """Write the engine's components, the model card with its plots, and the manifest."""
+    """Write the engine's components, the model card with its plots, and the manifest.
+
+    They are written into a working folder beside `output` and moved into place at the end, so that a run
+    stopped while saving leaves neither a half model nor a broken one where it was replacing a model.
+    """
+    output.parent.mkdir(parents=True, exist_ok=True)
+    work = output.parent / f".{output.name}.partial"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
+        _write_trained(result, work, output.name, records)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    if output.exists():
+        aside = output.parent / f".{output.name}.replaced"
+        shutil.rmtree(aside, ignore_errors=True)
+        output.rename(aside)
+        work.rename(output)
+        shutil.rmtree(aside)
+    else:
+        work.rename(output)
+
+
+def _write_trained(result: TrainingResult, output: Path, name: str, records: list[dict[str, Any]]) -> None:
     from webcare_nlp.model_card import write_model_card
 
-    output.mkdir(parents=True, exist_ok=True)
-    extra = write_model_card(result, output, records)
+    extra = write_model_card(result, output, records, name=name)
     metrics = {
         task: {"chosen": r.chosen, "params": r.chosen_params, **r.families[r.chosen]}
         for task, r in result.reports.items()
     }
     manifest = {
-        "name": output.name,
+        "name": name,
         "labels": {task: [str(label) for label in report.labels] for task, report in result.reports.items()},
         "training_data": {"sha256": result.data_hash, "messages": result.n_messages, "sources": result.sources},
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

@@ -64,7 +64,10 @@ def analyze(
 def train(
     data: Annotated[
         list[Path] | None,
-        typer.Option(help="Labelled data: a folder with messages/*.jsonl, or a .jsonl or .csv file; repeatable."),
+        typer.Option(
+            help="Labelled data: a folder with messages/*.jsonl, or a .jsonl or .csv file; repeatable "
+            "(default: the project's training_data/)."
+        ),
     ] = None,
     output: Annotated[Path | None, typer.Option(help="Folder to write the model to (default: a new version).")] = None,
     name: Annotated[str, typer.Option(help="Name of the new version: models/<name>-<date>-<hash>/.")] = "webcare",
@@ -89,13 +92,14 @@ def train(
         webcare train --data training_data --data orders.csv --intents +order_status
     """
     from webcare_nlp import training
+    from webcare_nlp.dataset import TRAINING_DATA
 
     try:
         settings = training.TrainingConfig.from_file(
             config, seed=seed, intents=training.intent_set(intents) if intents else None
         )
         result = training.train(
-            data=data or [Path("training_data")],
+            data=data or [TRAINING_DATA],  # the project's, wherever the command is run from
             output=output,
             config=settings,
             version=None if output else name,
