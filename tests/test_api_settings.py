@@ -51,6 +51,8 @@ def test_defaults_are_safe() -> None:
         ("colour = 'blue'", {}, "colour"),
         ("this is not toml", {}, "not valid TOML"),
         ("", {"WEBCARE_MAX_BATCH": "0"}, "max_batch"),
+        ("serve = 5", {}, "serve must be a table"),
+        ("", {"WEBCARE_FEEDBACK_REFRESH_SECONDS": "inf"}, "feedback_refresh_seconds"),
     ],
 )
 def test_bad_settings_are_clear_errors(tmp_path: Path, content: str, environ: dict[str, str], expected: str) -> None:
@@ -63,6 +65,17 @@ def test_bad_settings_are_clear_errors(tmp_path: Path, content: str, environ: di
 def test_missing_settings_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
         Settings.from_sources(environ={}, file=tmp_path / "nope.toml")
+    with pytest.raises(InputError, match="is a folder"):
+        Settings.from_sources(environ={}, file=tmp_path)
+
+
+def test_a_database_under_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    from webcare_nlp.api.services import check_database
+
+    (tmp_path / "afile").write_text("x")
+    settings = Settings.from_sources(environ={}, database=tmp_path / "afile" / "fb.db")
+    with pytest.raises(InputError, match="Cannot create the folder of the feedback database"):
+        check_database(settings)
 
 
 def test_batcher_groups_concurrent_requests_and_isolates_a_bad_item() -> None:

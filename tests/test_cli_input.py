@@ -119,3 +119,31 @@ def test_a_sure_pick_for_review_is_not_called_unsure() -> None:
     }
     _, reasons = review_score([sure])
     assert reasons == ["most doubt on intent: complaint 0.92 vs request 0.04"]
+
+
+def test_serve_refuses_an_empty_host_and_checks_the_model_before_its_workers(tmp_path: Path) -> None:
+    empty_host = runner.invoke(app, ["serve", "--host", "", "--port", "18999"])
+    assert empty_host.exit_code == 2 and "--host is empty" in empty_host.output
+    # With two workers the model is loaded once here first: uvicorn would restart failing workers forever.
+    missing = runner.invoke(app, ["serve", "--workers", "2", "--port", "18999", "--model", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "No model folder" in missing.output
+
+
+def test_a_dask_scheduler_address_is_checked_and_a_silent_one_times_out() -> None:
+    import socket
+    import time
+
+    distributed = pytest.importorskip("distributed")
+    from webcare_nlp.batch.on_dask import _connect
+    from webcare_nlp.errors import InputError
+
+    for address in ("garbage", "http://127.0.0.1:8786", "tcp://127.0.0.1:notaport", "tcp://127.0.0.1:70000"):
+        with pytest.raises(InputError, match="is not a Dask scheduler address"):
+            _connect(distributed, address)
+    with socket.socket() as silent:  # accepts the connection and never answers, as a port of another service
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        started = time.monotonic()
+        with pytest.raises(InputError, match="no Dask scheduler answered within 6 s"):
+            _connect(distributed, f"tcp://127.0.0.1:{silent.getsockname()[1]}", seconds=6)
+        assert time.monotonic() - started < 15

@@ -12,6 +12,7 @@ from fastapi import HTTPException, Request
 from webcare_nlp.api.batcher import MicroBatcher
 from webcare_nlp.api.refresh import SuggesterRefresher
 from webcare_nlp.api.settings import Settings
+from webcare_nlp.errors import InputError
 
 log = logging.getLogger("webcare_nlp.api")
 
@@ -23,7 +24,10 @@ def check_database(settings: Settings) -> None:
         from webcare_nlp.rank.feedback import FeedbackStore
     except ImportError:  # no ranker in this version: no feedback either
         return
-    settings.database.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.database.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a part of the path is a file, or not writable
+        raise InputError(f"Cannot create the folder of the feedback database {settings.database}: {exc}.") from None
     FeedbackStore(settings.database)
 
 

@@ -48,11 +48,12 @@ class Settings(BaseModel):
     agent_initials: str = Field("", max_length=12, description="Signature under suggested replies, e.g. ^IB.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS; none by default.")
     max_body_bytes: int = Field(1_000_000, ge=1_000, description="Larger request bodies get 413.")
-    timeout_seconds: float = Field(10.0, gt=0, description="A request that takes longer gets 503.")
+    timeout_seconds: float = Field(10.0, gt=0, le=3_600, description="A request that takes longer gets 503.")
     max_batch: int = Field(100, ge=1, le=10_000, description="Most messages one POST /score may hold.")
     feedback_refresh_seconds: float = Field(
         5.0,
         ge=0,
+        le=86_400,
         description="How often the server looks for feedback other processes recorded (0: only its own).",
     )
 
@@ -94,9 +95,16 @@ def _read_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"Settings file {path} does not exist.") from None
+    except IsADirectoryError:
+        raise InputError(f"Settings file {path} is a folder; give the TOML file.") from None
+    except OSError as exc:
+        raise InputError(f"Settings file {path} cannot be read: {exc.strerror or exc}.") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"Settings file {path} is not valid TOML: {exc}") from None
-    return dict(data.get("serve", data))
+    table = data.get("serve", data)
+    if not isinstance(table, dict):
+        raise InputError(f"In the settings file {path}, serve must be a table: [serve] and the settings below it.")
+    return dict(table)
 
 
 @lru_cache

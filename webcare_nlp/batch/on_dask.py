@@ -7,6 +7,8 @@ carry only the settings, a few strings, never the engine.
 from __future__ import annotations
 
 import hashlib
+import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
@@ -56,10 +58,7 @@ def dask_client(scheduler: str | None, *, workers: int, settings: ScoreSettings)
     """A client of the cluster at `scheduler`, or of a LocalCluster of `workers` single-thread processes."""
     distributed = _require_distributed()
     if scheduler:
-        try:
-            client = distributed.Client(scheduler, timeout="20s")
-        except OSError as exc:
-            raise InputError(f"Cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+        client = _connect(distributed, scheduler)
         with client:
             warm_workers(client, settings)
             yield client
@@ -73,6 +72,36 @@ def dask_client(scheduler: str | None, *, workers: int, settings: ScoreSettings)
         warm_workers(client, settings)
         client.run(settle_worker)  # this cluster is ours and only scores: settle its workers as our own
         yield client
+
+
+# A scheduler address: protocol, host (a name, IPv4 or [IPv6]) and port.
+_ADDRESS = re.compile(r"(tcp|tls|ws|wss|ucx|inproc)://(\[[0-9a-fA-F:.]+\]|[^\s/:\[\]]+):(\d{1,5})")
+
+
+def _connect(distributed: Any, scheduler: str, seconds: float = 30.0) -> Any:
+    """A client of the scheduler at `scheduler`, or an InputError saying why there is none.
+
+    Dask's own timeout covers the TCP connection only: a port where something else listens accepts it and
+    never answers. So the whole connection is given `seconds`, in a thread that is left behind if it hangs.
+    """
+    match = _ADDRESS.fullmatch(scheduler.strip())
+    if match is None or not 0 < int(match.group(3)) < 65536:
+        raise InputError(f"{scheduler!r} is not a Dask scheduler address; give one such as tcp://10.0.0.5:8786.")
+    outcome: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            outcome["client"] = distributed.Client(scheduler.strip(), timeout=f"{seconds - 5:.0f}s")
+        except Exception as exc:  # every way a connection fails is told the same way
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=connect, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if "client" in outcome:
+        return outcome["client"]
+    reason = outcome.get("error") or f"no Dask scheduler answered within {seconds:.0f} s"
+    raise InputError(f"Cannot reach the Dask scheduler at {scheduler}: {reason}")
 
 
 def dask_submitter(client: Any, settings: ScoreSettings) -> tuple[Callable[[list[Item]], Any], int]:

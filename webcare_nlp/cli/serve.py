@@ -48,6 +48,8 @@ def serve(
         from webcare_nlp.api.settings import Settings
     except ImportError as exc:
         fail(f"the web server needs the api extra ({exc.name} is missing): pip install 'webcare-nlp[api]'")
+    if not host.strip():  # uvicorn would listen on every interface
+        fail("--host is empty: give an address, such as 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).")
     level = log_level.upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         fail(f"unknown log level {log_level!r}; use debug, info, warning or error.")
@@ -65,6 +67,12 @@ def serve(
         check_database(settings)
         if workers == 1:
             web_app = create_app(settings)
+        else:
+            from webcare_nlp.api.services import load_engine
+
+            # Loaded once here and dropped: each worker loads its own, and a bad model or library must stop
+            # the server now rather than make uvicorn restart the workers forever.
+            load_engine(settings)
     except WebcareError as exc:
         fail(str(exc))
     typer.echo(f"webcare: the agents' page is at http://{host}:{port}/ (API docs at /docs)", err=True)
