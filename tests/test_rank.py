@@ -56,7 +56,7 @@ def test_default_library_is_the_training_data() -> None:
         ([{"id": "t2", "text": "Hoi {naam}, {0}"}], "unknown placeholder syntax '{0}'"),
         ([{"id": "t2", "text": "Hoi {naam} ^{initialen"}], "unknown placeholder syntax '{initialen'"),
         # A number where YAML or a script wrote no quotes; half characters and control bytes would reach a reply.
-        ([{"id": 101, "text": "Hoi"}], "t.jsonl:1: the template id 101 is a int, not a string; quote it"),
+        ([{"id": 101, "text": "Hoi"}], "t.jsonl:1: the template id 101 is a number, not a string; quote it"),
         ([{"id": "t2", "text": "Hoi \ud83d"}], "t.jsonl:1: 'text' holds half of a character"),
         ([{"id": "t2", "text": "Hoi\u0007"}], "'text' holds control characters"),
         ([{"id": "t2", "text": "Hoi", "title": "x\udc00"}], "'title' holds half of a character"),
@@ -123,7 +123,8 @@ def test_skipped_articles_and_history_lines_are_listed_as_warnings(tmp_path: Pat
     assert any("a.jsonl:1: skipped an article without a url" in w for w in library.warnings)
     assert any("h.jsonl:1: ignored unknown template or article t-unknown" in w for w in library.warnings)
     assert any("h.jsonl:2: skipped a history line without text" in w for w in library.warnings)
-    assert any("a.jsonl:3: skipped an article whose url is a int; quote it" in w for w in library.warnings)
+    unquoted = "a.jsonl:3: skipped an article whose url is a number, not a string; quote it"
+    assert any(unquoted in w for w in library.warnings)
     assert any("h.jsonl:3: skipped a history line whose text holds half of a character" in w for w in library.warnings)
 
 

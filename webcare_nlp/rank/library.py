@@ -321,6 +321,11 @@ def company_key(company: Any) -> str | None:
     return (company.strip().casefold() or None) if isinstance(company, str) else None
 
 
+def _kind(value: Any) -> str:
+    """What YAML or JSON made of an unquoted value, in words."""
+    return "number" if isinstance(value, int | float) and not isinstance(value, bool) else type(value).__name__
+
+
 def _checked(value: str, source: str, line: int, name: str) -> str:
     """A library text without control characters or half characters, which would reach the reply an agent
     sends or make the output unwritable."""
@@ -368,8 +373,7 @@ def _template(record: Any, source: str, line: int) -> Template:
     template_id, text = record.get("id"), record.get("text")
     if template_id is not None and not isinstance(template_id, str):  # YAML reads `id: 101` as a number
         raise InputError(
-            f"{source}:{line}: the template id {template_id!r} is a {type(template_id).__name__}, not a string;"
-            " quote it."
+            f"{source}:{line}: the template id {template_id!r} is a {_kind(template_id)}, not a string; quote it."
         )
     if not isinstance(template_id, str) or not template_id.strip():
         raise InputError(f"{source}:{line}: template without an id.")
@@ -401,7 +405,7 @@ def _article(record: Any, source: str, line: int, warnings: list[str]) -> Articl
         return None
     url = record.get("url")
     if url is not None and not isinstance(url, str):
-        warnings.append(f"{source}:{line}: skipped an article whose url is a {type(url).__name__}; quote it")
+        warnings.append(f"{source}:{line}: skipped an article whose url is a {_kind(url)}, not a string; quote it")
         return None
     if not isinstance(url, str) or not url.strip():
         warnings.append(f"{source}:{line}: skipped an article without a url")
