@@ -147,3 +147,9 @@ def test_a_dask_scheduler_address_is_checked_and_a_silent_one_times_out() -> Non
         with pytest.raises(InputError, match="no Dask scheduler answered within 6 s"):
             _connect(distributed, f"tcp://127.0.0.1:{silent.getsockname()[1]}", seconds=6)
         assert time.monotonic() - started < 15
+
+
+def test_train_refuses_an_empty_intent_list(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--intents", "", "--output", str(tmp_path / "m"), "--no-current"])
+    assert result.exit_code == 2 and "--intents wants comma-separated label names" in result.output
+    assert not (tmp_path / "m").exists()

@@ -65,7 +65,12 @@ def dask_client(scheduler: str | None, *, workers: int, settings: ScoreSettings)
         return
     with (
         distributed.LocalCluster(
-            n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None
+            # The scheduler's HTTP server binds 8787 even without a dashboard, and warns when something else
+            # has it: any free port will do for a cluster that lives as long as one run.
+            n_workers=max(1, workers),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

@@ -96,7 +96,7 @@ def train(
 
     try:
         settings = training.TrainingConfig.from_file(
-            config, seed=seed, intents=training.intent_set(intents) if intents else None
+            config, seed=seed, intents=training.intent_set(intents) if intents is not None else None
         )
         result = training.train(
             data=data or [TRAINING_DATA],  # the project's, wherever the command is run from
