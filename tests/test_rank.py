@@ -255,6 +255,16 @@ def test_own_articles_alone_bring_no_warnings_about_the_default_history(tmp_path
     assert library.warnings == []
 
 
+def test_an_empty_articles_or_history_file_is_a_warning(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    library = Library.load(templates=write(tmp_path / "t.jsonl", [TEMPLATE]), articles=empty, history=empty)
+    assert library.templates and library.warnings == [
+        f"{empty}: holds no articles; suggestions go without them",
+        f"{empty}: holds no history; suggestions go without them",
+    ]
+
+
 def test_an_empty_library_file_is_named(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")

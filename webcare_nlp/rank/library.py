@@ -157,6 +157,9 @@ class Library:
         # saying so for every line would bury the warnings about the files the team gave.
         mixed = history is None and articles is not None
         library._add(rows["templates"], rows["articles"], rows["history"], warn_unknown=not mixed)
+        for part in ("articles", "history"):  # given but empty: that part of the suggestions is off
+            if parts[part] is not None and not rows[part]:
+                library.warnings.append(f"{chosen[part]}: holds no {part}; suggestions go without them")
         if history is None and not own:
             library.default_history = len(library.history)
         return library
