@@ -12,13 +12,12 @@ The corpus supplements were checked batch by batch with these checks (training_d
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 from pathlib import Path
 
 from webcare_nlp.dataset import CORPUS_FIELDS, TRAINING_DATA, near_duplicate_pairs, validate_labelled
-from webcare_nlp.records import read_jsonl_records
+from webcare_nlp.records import load_json_line, read_jsonl_records
 
 SHORT = 25  # characters; shorter posts may repeat
 COUNTED = ("intent", "sentiment", "reactive", "reply_expected", "platform", "channel", "lang", "company")
@@ -27,13 +26,14 @@ COUNTED = ("intent", "sentiment", "reactive", "reply_expected", "platform", "cha
 def read_new(path: Path) -> tuple[list[dict], list[str]]:
     """The file's records, each with its `_source` line, and the lines that are not a JSON object."""
     records, problems = [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+    # The project's own line reader: a byte-order mark, NaN and JSON nested too deep are read as everywhere else.
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").split("\n"), 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{path.name}:{number}: not JSON ({exc.msg})")
+            record = load_json_line(line)
+        except ValueError as exc:
+            problems.append(f"{path.name}:{number}: {exc}")
             continue
         if not isinstance(record, dict):
             problems.append(f"{path.name}:{number}: not a JSON object")

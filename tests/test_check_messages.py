@@ -56,7 +56,8 @@ def test_a_clean_file_passes_and_is_counted(tmp_path):
 
 def test_every_problem_is_named_with_its_line(tmp_path):
     lines = [
-        json.dumps(message(1, "Prima frietjes, vriendelijke uitbaters.")),
+        # A byte-order mark, as Notepad writes one, is not part of the first line.
+        "\ufeff" + json.dumps(message(1, "Prima frietjes, vriendelijke uitbaters.")),
         json.dumps(message(1, "Twee keer hetzelfde id, dat mag niet in een corpus.")),
         json.dumps(message(3, "Waarom is de frituur op maandag dicht?", intent="question", reactive=True)),
         json.dumps(message(4, "De stoofvleessaus was zalig en de frietjes knapperig, wij komen zeker terug!")),
@@ -69,7 +70,7 @@ def test_every_problem_is_named_with_its_line(tmp_path):
     assert "new.jsonl:2: duplicate id 'new-0001'" in out
     assert "new.jsonl:3: reply_expected is False, the rule says True" in out
     assert "new.jsonl:4: near-duplicate" in out and "of the corpus" in out
-    assert "new.jsonl:5: not JSON" in out
+    assert "new.jsonl:5: not valid JSON" in out
     assert "new.jsonl:6: missing author" in out
     assert "new.jsonl:7: id 'old-0001' is already used in the corpus" in out
     assert "new.jsonl:1:" not in out

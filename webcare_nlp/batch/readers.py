@@ -118,8 +118,8 @@ def _jsonl_chunks(stream: IO[bytes], chunk_size: int, start: Position) -> Chunks
     for raw in stream:
         line += 1
         offset += len(raw)
-        if line == 1 and raw.startswith(UTF8_BOM):
-            raw = raw[len(UTF8_BOM) :]  # files saved by Excel and Notepad start with one
+        if line == 1:
+            raw = raw.removeprefix(UTF8_BOM)  # files saved by Excel and Notepad start with one
         if not raw.strip():
             blank += 1
             continue
