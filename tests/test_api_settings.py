@@ -147,3 +147,17 @@ def test_library_entries_the_server_skips_are_logged(tmp_path: Path, caplog: pyt
     caplog.set_level("WARNING", logger="webcare_nlp.api")
     load_engine(Settings(history=str(history), database=tmp_path / "f.sqlite3"))
     assert f"library: {history}:1: ignored unknown template or article no-such-template" in caplog.text
+
+
+def test_serve_refuses_a_port_in_use_before_loading_the_engine(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["serve", "--port", str(port), "--model", str(tmp_path / "no-model")])
+    # The port is named, and it is checked before the model (which does not exist here) would be loaded.
+    assert result.exit_code == 2 and f"port {port} on 127.0.0.1 is in use" in result.output
+    result = CliRunner().invoke(app, ["serve", "--host", "host.invalid"])
+    assert result.exit_code == 2 and "'host.invalid' is not an address" in result.output

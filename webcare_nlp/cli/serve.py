@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -54,6 +56,8 @@ def serve(
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         fail(f"unknown log level {log_level!r}; use debug, info, warning or error.")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":  # spaCy's own handler would print its start-up steps twice among the server's lines
+        logging.getLogger("spacy").setLevel(logging.WARNING)
     try:
         settings = Settings.from_sources(
             file=settings_file,
@@ -65,6 +69,7 @@ def serve(
             agent_initials=initials,
         )
         check_database(settings)
+        _check_address(host, port)
         if workers == 1:
             web_app = create_app(settings)
         else:
@@ -90,3 +95,23 @@ def serve(
         log_level=log_level.lower(),
         access_log=False,
     )
+
+
+def _check_address(host: str, port: int) -> None:
+    """Fail now, before seconds of loading, when the server could not listen on host:port."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        fail(f"--host {host!r} is not an address this machine can listen on ({exc.strerror}).")
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                fail(f"port {port} on {host} is in use by another program: stop it or pick another with --port.")
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                fail(f"no permission to listen on port {port} (ports below 1024 need privileges): use --port 8000.")
+            fail(f"cannot listen on {host}:{port}: {exc.strerror}.")
