@@ -3,6 +3,7 @@ import shutil
 
 import pytest
 
+from webcare_nlp.batch.chunks import ScoreSettings, check_settings
 from webcare_nlp.engine import Engine
 from webcare_nlp.errors import ModelError
 
@@ -28,6 +29,16 @@ def test_tampered_file_is_refused(tiny_model, tmp_path):
         handle.write(b"\x00")
     with pytest.raises(ModelError, match="SHA-256"):
         Engine.load(model)
+
+
+def test_a_scoring_run_refuses_a_tampered_model_before_any_worker_loads_it(tiny_model, tmp_path):
+    # Workers and a Dask cluster would each print their own traceback first; the run names it once.
+    model = copy(tiny_model, tmp_path)
+    with (model / "sentiment.joblib").open("ab") as handle:
+        handle.write(b"\x00")
+    with pytest.raises(ModelError, match=r"sentiment\.joblib does not match"):
+        check_settings(ScoreSettings(model=str(model)))
+    check_settings(ScoreSettings(model=str(tiny_model)))  # the untouched model passes
 
 
 def test_unknown_format_and_old_library_are_refused(tiny_model, tmp_path):

@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import warnings
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +187,7 @@ def _check_versions(manifest: dict[str, Any], directory: Path) -> None:
             f"formats {SUPPORTED_FORMATS}. Retrain it with 'webcare train' or install the version that wrote it."
         )
     saved = manifest.get("versions", {}).get("scikit-learn", "")
-    current = library_versions()["scikit-learn"]
+    current = metadata.version("scikit-learn")  # not sklearn.__version__: importing it costs a reading process
     if saved.split(".")[:1] != current.split(".")[:1]:
         raise ModelError(
             f"The model at {directory} was trained with scikit-learn {saved}; this is {current}. "
@@ -200,17 +201,17 @@ def _check_versions(manifest: dict[str, Any], directory: Path) -> None:
         )
 
 
-def load_artefact(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Verify and load an artefact; return (components, manifest).
+def verify_artefact(directory: Path) -> dict[str, Any]:
+    """Check an artefact's manifest, versions and file hashes without unpickling anything; return the manifest.
 
-    Raises ModelError for a missing, tampered or incompatible artefact, before unpickling anything.
+    Raises ModelError for a missing, tampered or incompatible artefact. Cheap (hashing about 20 MB), so a
+    run can refuse a bad model before it starts worker processes or a cluster that would each load it.
     """
     directory = Path(directory)
     manifest = read_manifest(directory)
     _check_versions(manifest, directory)
     check_components(manifest, directory)
     files = manifest.get("files", {})
-    components: dict[str, Any] = {}
     for name in manifest.get("components", []):
         filename = f"{name}.joblib"
         path = directory / filename
@@ -223,7 +224,17 @@ def load_artefact(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
                 f"{path} does not match the SHA-256 in its manifest: the file was changed after training. "
                 "Refusing to load it; retrain or restore the original file."
             )
-        components[name] = joblib.load(path)
+    return manifest
+
+
+def load_artefact(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Verify and load an artefact; return (components, manifest).
+
+    Raises ModelError for a missing, tampered or incompatible artefact, before unpickling anything.
+    """
+    directory = Path(directory)
+    manifest = verify_artefact(directory)
+    components = {name: joblib.load(directory / f"{name}.joblib") for name in manifest.get("components", [])}
     _check_labels(components, manifest, directory)
     return components, manifest
 

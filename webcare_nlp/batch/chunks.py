@@ -88,15 +88,16 @@ def cached_engine(settings: ScoreSettings) -> Engine:
 
 
 def check_settings(settings: ScoreSettings) -> list[str]:
-    """Refuse a missing model folder or a broken library before any process starts loading them.
+    """Refuse a missing or tampered model or a broken library before any process starts loading them.
 
     Returns the library's warnings (entries it skipped), which workers would otherwise keep to themselves.
     The library is read here in full: a few hundredths of a second for the default one, without scikit-learn
     or spaCy.
     """
-    from webcare_nlp.persist import resolve_model_dir
+    from webcare_nlp.persist import resolve_model_dir, verify_artefact
 
-    resolve_model_dir(settings.model)
+    # A tampered or incompatible model is named here once, not by every worker with its own traceback.
+    verify_artefact(resolve_model_dir(settings.model))
     for kind, path in (
         ("templates", settings.templates),
         ("articles", settings.articles),
