@@ -248,6 +248,26 @@ def test_a_template_for_an_unknown_channel_is_a_warning(tmp_path: Path) -> None:
     ]
 
 
+def test_a_template_intent_the_model_does_not_predict_is_named(tmp_path: Path) -> None:
+    rows = [{**TEMPLATE, "id": f"t{i}", "intents": ["klacht", "complaint"]} for i in range(7)]
+    library = Library.load(templates=write(tmp_path / "t.jsonl", [*rows, {**TEMPLATE, "id": "ok"}]))
+    known = ["question", "complaint", "request", "compliment", "feedback", "other"]
+    assert library.intent_warnings(known) == [
+        f"{tmp_path / 't.jsonl'}: intent 'klacht' of template(s) t0, t1, t2, t3, t4 and 2 more is not one the "
+        "model predicts (complaint, compliment, feedback, other, question, request); they can match on their "
+        "text only"
+    ]
+    assert Library.load().intent_warnings(known) == []  # the shipped templates use labels.md's intents
+
+
+def test_score_names_template_intents_the_model_does_not_predict(tmp_path: Path, tiny_model: Path) -> None:
+    from webcare_nlp.batch.chunks import ScoreSettings, check_settings
+
+    templates = write(tmp_path / "t.jsonl", [{**TEMPLATE, "intents": ["vraag"]}])
+    warnings = check_settings(ScoreSettings(model=str(tiny_model), templates=str(templates)))
+    assert len(warnings) == 1 and "intent 'vraag' of template(s) t1 is not one the model predicts" in warnings[0]
+
+
 def test_own_articles_alone_bring_no_warnings_about_the_default_history(tmp_path: Path) -> None:
     articles = write(tmp_path / "a.jsonl", [{"url": "https://x.nl/a", "title": "A"}])
     library = Library.load(articles=articles)

@@ -46,12 +46,14 @@ def load_engine(settings: Settings) -> Any:
         history=settings.history,
         shared_by_history=settings.shared_by_history,
     )
-    for warning in shown_warnings(library.warnings):  # skipped entries, file:line, for whoever starts the server
-        log.warning("library: %s", warning)
     settings.database.parent.mkdir(parents=True, exist_ok=True)
-    return loader(
+    engine = loader(
         settings.model, library=library, feedback_db=settings.database, agent_initials=settings.agent_initials
     )
+    # Skipped entries (file:line) and templates with an intent the model does not know, for whoever starts it.
+    for warning in shown_warnings(library.warnings + library.intent_warnings(engine.models["intent"].classes_)):
+        log.warning("library: %s", warning)
+    return engine
 
 
 @dataclass

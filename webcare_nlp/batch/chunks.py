@@ -97,7 +97,7 @@ def check_settings(settings: ScoreSettings) -> list[str]:
     from webcare_nlp.persist import resolve_model_dir, verify_artefact
 
     # A tampered or incompatible model is named here once, not by every worker with its own traceback.
-    verify_artefact(resolve_model_dir(settings.model))
+    manifest = verify_artefact(resolve_model_dir(settings.model))
     for kind, path in (
         ("templates", settings.templates),
         ("articles", settings.articles),
@@ -107,7 +107,8 @@ def check_settings(settings: ScoreSettings) -> list[str]:
             raise InputError(f"{path}: no such file or folder (the {kind}).")
     if not (settings.suggest and (settings.templates or settings.articles or settings.history)):
         return []
-    return list(_load_library(settings).warnings)
+    library = _load_library(settings)
+    return list(library.warnings) + library.intent_warnings(manifest.get("labels", {}).get("intent", ()))
 
 
 def _load_library(settings: ScoreSettings) -> Library:

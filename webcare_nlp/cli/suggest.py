@@ -49,8 +49,9 @@ def load_suggesting_engine(
     if feedback_db is not None and not feedback_db.is_file():  # only read here: a typo must not make a new store
         fail(f"No feedback database at {feedback_db}; `webcare feedback --db {feedback_db} ...` creates one.")
     library = Library.load(templates=templates, articles=articles, history=history, shared_by_history=shared_by_history)
-    warn_skipped(library.warnings)
-    return Engine.load(model, library=library, feedback_db=feedback_db, agent_initials=initials)
+    engine = Engine.load(model, library=library, feedback_db=feedback_db, agent_initials=initials)
+    warn_skipped(library.warnings + library.intent_warnings(engine.models["intent"].classes_))
+    return engine
 
 
 def _print_suggestions(result: dict[str, Any]) -> None:

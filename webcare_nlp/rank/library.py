@@ -189,6 +189,25 @@ class Library:
         """How many history entries are the team's own (given files and feedback), not the default's."""
         return len(self.history) - self.default_history
 
+    def intent_warnings(self, known: Iterable[str]) -> list[str]:
+        """Templates naming an intent the model never predicts (a typo, or "klacht" for "complaint").
+
+        Such a template can still be suggested for its text, but never for its intent; one line per
+        unknown intent, naming up to five of its templates.
+        """
+        known = sorted({str(label) for label in known})
+        unknown: dict[str, list[str]] = {}
+        for template in self.templates:
+            for intent in template.intents:
+                if intent not in known:
+                    unknown.setdefault(intent, []).append(template.id)
+        return [
+            f"{self.sources.get('templates', '<templates>')}: intent {intent!r} of template(s) "
+            f"{', '.join(ids[:5])}{f' and {len(ids) - 5} more' if len(ids) > 5 else ''} is not one the model "
+            f"predicts ({', '.join(known)}); they can match on their text only"
+            for intent, ids in unknown.items()
+        ]
+
     def with_history(self, extra: Iterable[dict[str, Any]], *, source: str = "<feedback>") -> Library:
         """A copy with more history (for example what agents used, from the feedback store)."""
         library = Library(
