@@ -87,3 +87,47 @@ def test_the_pre_checks_skip_only_patterns_that_cannot_match():
 def test_an_address_at_the_end_of_a_sentence_is_masked(text, masked):
     # The full stop after an address is punctuation, not a part of its domain.
     assert mask(text, find_entities(text)) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        # A Belgian IBAN in groups, with a short word after it that the last group must not take.
+        ("stort het op BE68 5390 0754 7034 op naam van Jan", "stort het op {iban} op naam van Jan"),
+        ("rekening BE68 5390 0754 7034 aub", "rekening {iban} aub"),
+        # Phone numbers as people type them: " - ", dots, slashes, the area code in brackets.
+        ("bel 06 - 12345678", "bel {telefoon}"),
+        ("bel 06.12.34.56.78 graag", "bel {telefoon} graag"),
+        ("bel (06) 12345678", "bel {telefoon}"),
+        ("vast: 020 - 123 45 67", "vast: {telefoon}"),
+        ("gsm 0470/12.34.56", "gsm {telefoon}"),
+        ("tel. 03/123.45.67", "tel. {telefoon}"),
+        # A BSN with its label written out, or in groups; a postcode in lower case with its number.
+        ("BSN-nummer: 123456782", "BSN-nummer: {bsn}"),
+        ("burgerservicenummer 123 45 67 82", "burgerservicenummer {bsn}"),
+        ("adres 1234ab 5", "adres {postcode}"),
+    ],
+)
+def test_common_notations_of_personal_data_are_masked(text, masked):
+    assert mask(text, find_entities(text)) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "op 01-12-2024 14:30 besteld",
+        "Bestelling 2024-12-01 nog niet binnen",
+        "op 1/12/2024 1430 gebeld",
+        "datum 12.11.2024 om 10.15",
+        "2000 km 5 dagen onderweg",
+        "zie https://example.com/order/12345678 voor de status",
+    ],
+)
+def test_dates_distances_and_links_are_not_taken_for_personal_data(text):
+    # A date has the digits of a phone number, and a link's path its numbers; masking would break both.
+    assert kinds(text) == []
+
+
+def test_a_link_keeps_its_numbers_but_the_number_beside_it_is_masked():
+    text = "www.x.nl/track?barcode=3SABCD1234567 en bel 06-12345678"
+    assert mask(text, find_entities(text)) == "www.x.nl/track?barcode=3SABCD1234567 en bel {telefoon}"

@@ -83,9 +83,19 @@ _ORDER_CODE = re.compile(
     r"(?<![\w&])#\s?[A-Za-z]{0,4}-?\d{5,14}(?![\w-])|(?<![\w-])[A-Z]{2,4}-\d{5,12}(?![\w-])"
     r"|(?<![\w-])\d{3,5}-\d{3}-\d{3}(?![\w-])"
 )
-_PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)3[12][ -]?(?:\(0\)[ -]?)?\d|0\d)(?:[ -]?\d){7,9}(?![\w-])")
+# Between digit groups people type a space, a hyphen, a dot or a slash, or " - " ("06 - 12345678",
+# "06.12.34.56.78", the Belgian "0470/12.34.56"); the area code may stand in brackets ("(020) 123 45 67").
+_GAP = r"(?: ?[-./] ?| )?"
+_PHONE = re.compile(
+    rf"(?<![\w+./-])(?:(?:\+|00)3[12]{_GAP}(?:\(0\){_GAP})?\d|\(0\d{{1,3}}\) ?\d|0\d)(?:{_GAP}\d){{7,9}}"
+    r"(?![\w-]|[.:/]\d)"
+)
+# A date ("01-12-2024", "1/12/2024 14") has the digits of a phone number but not its shape.
+_DATE = re.compile(r"(?:\d{4}-\d{2}-\d{2}|\d{1,2}([-./])\d{1,2}\1\d{4})(?!\d)")
 _POSTCODE = re.compile(
     r"(?<![\w-])[1-9]\d{3}[ ]?(?!SA|SD|SS)[A-Z]{2}(?:[ ,]{1,2}\d{1,5}(?:[ -]?[a-zA-Z](?![\w]))?)?(?![\w-])"
+    # In lower case only written together and with a house number ("1234ab 5"): "2000 km 5" is a distance.
+    r"|(?<![\w-])[1-9]\d{3}(?!sa|sd|ss)[a-z]{2}[ ,]{1,2}\d{1,5}(?:[ -]?[a-zA-Z](?![\w]))?(?![\w-])"
 )
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("email", _EMAIL),
@@ -105,7 +115,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "bsn",
         re.compile(
-            r"(?i)\b(?:bsn|burgerservicenummer|sofinummer)\s*(?:is|:)?\s*(?P<value>\d{3}\.?\d{2}\.?\d{2}\.?\d{2}|\d{9})\b"
+            r"(?i)\b(?:bsn|burgerservicenummer|sofinummer)(?:[- ]?(?:nummer|nr\.?))?\s*(?:is|:)?\s*"
+            r"(?P<value>\d{3}[. ]?\d{2}[. ]?\d{2}[. ]?\d{2}|\d{9})\b"
         ),
     ),
     ("postcode", _POSTCODE),
@@ -128,6 +139,21 @@ _DIGIT = re.compile(r"\d")
 # the pattern, and a text with neither a digit nor an "@" (most posts) skips them all.
 _SIGNS = {_EMAIL: ("@",), _ORDER_CODE: ("#", "-")}
 _MIN_DIGITS = {_EMAIL: 0, _PHONE: 9, _ORDER_CODE: 5, _POSTCODE: 4}
+
+
+# Kinds whose pattern can take a date for a number ("Bestelling 2024-12-01", "01-12-2024 14:30").
+_DATED = frozenset({"phone", "order_number", "customer_number", "policy_number", "tracking_code", "booking_code"})
+_URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
+
+
+def _valid_iban_prefix(value: str) -> str:
+    """The longest run of `value`'s leading groups that is a valid IBAN, or ""."""
+    groups = value.split(" ")
+    for size in range(len(groups) - 1, 0, -1):
+        candidate = " ".join(groups[:size])
+        if len(candidate.replace(" ", "")) >= 15 and _iban_valid(candidate):
+            return candidate
+    return ""
 
 
 def _elfproef(digits: str) -> bool:
@@ -157,6 +183,7 @@ def find_entities(text: str) -> list[Entity]:
     if not digits and "@" not in text:
         return found
     lowered = text.lower() if _ODD_CASE.search(text) is None else None
+    urls = [m.span() for m in _URL.finditer(text)] if "/" in text else []
     for kind, pattern in _PATTERNS:
         if digits < _MIN_DIGITS.get(pattern, 1):
             continue
@@ -176,9 +203,17 @@ def find_entities(text: str) -> list[Entity]:
                 start -= 1  # "#SH-4482913": the hash belongs to the code
             value = text[start:end]
             if kind == "iban" and not _iban_valid(value):
+                # "BE68 5390 0754 7034 op naam van": the last group may have taken the next word.
+                value = _valid_iban_prefix(value)
+                if not value:
+                    continue
+                end = start + len(value)
+            if kind == "bsn" and not _elfproef(re.sub(r"[. ]", "", value)):
                 continue
-            if kind == "bsn" and not _elfproef(value.replace(".", "")):
+            if kind in _DATED and _DATE.match(value):
                 continue
+            if kind != "email" and any(a <= start < b for a, b in urls):
+                continue  # a number in a link's path is part of the link, which masking would break
             if any(start < b and a < end for a, b in taken):
                 continue
             taken.append((start, end))
