@@ -11,7 +11,7 @@ import pytest
 
 from webcare_nlp.engine import Engine
 from webcare_nlp.errors import InputError
-from webcare_nlp.rank.fill import fill_template
+from webcare_nlp.rank.fill import fill_template, x_length
 from webcare_nlp.rank.index import lemmas
 from webcare_nlp.rank.library import Library
 from webcare_nlp.rank.suggest import reason_in_english
@@ -159,6 +159,59 @@ def test_a_reply_over_the_channel_limit_says_so_and_offers_dm_or_link() -> None:
         "where": "DM",
         "link": "https://x.nl/help",
     }
+
+
+def test_personal_data_is_filled_in_only_on_one_to_one_channels() -> None:
+    template = "Bellen we {telefoon}, of mailen we {email}? Over order {ordernummer}. ^{initialen}"
+    found = [
+        {"kind": "phone", "text": "06-12345678"},
+        {"kind": "email", "text": "sanne@voorbeeld.nl"},
+        {"kind": "order_number", "text": "#A-12345"},
+    ]
+    public = fill_template(template, initials="JV", entities=found, channel="twitter")
+    assert public.text == "Bellen we {telefoon}, of mailen we {email}? Over order #A-12345. ^JV"
+    assert public.needs_input == public.withheld == ("telefoon", "email")
+    assert public.as_dict()["withheld"] == ["telefoon", "email"]
+    for channel in ("whatsapp", "messenger", "email"):
+        private = fill_template(template, initials="JV", entities=found, channel=channel)
+        assert "06-12345678" in private.text and private.needs_input == () and "withheld" not in private.as_dict()
+    assert fill_template(template, entities=found).withheld == ("telefoon", "email")  # no channel: public
+
+
+@pytest.mark.parametrize(
+    ("author", "greeting"),
+    [
+        ("sanne.devries@gmail.com", "Hoi {naam}!"),  # an address is not a name, nor one to repeat
+        ("+31612345678", "Hoi {naam}!"),  # WhatsApp's author is a phone number
+        ("🌸 Sanne de Vries 🌸", "Hoi Sanne de Vries!"),
+        ("@sanne_89", "Hoi sanne_89!"),
+        ("Dhr. J. (Jan)", "Hoi Dhr. J. (Jan)!"),
+    ],
+)
+def test_the_greeting_takes_a_name_not_an_address_or_decoration(author: str, greeting: str) -> None:
+    assert fill_template("Hoi {naam}!", name=author).text == greeting
+
+
+def test_a_reply_on_x_is_measured_as_x_counts_it() -> None:
+    from twitter_text import parse_tweet
+
+    samples = [
+        "Top 👍 https://www.voorbeeld.nl/help/een-heel-lange-pagina-over-bezorging",
+        "Hoi Sanne 👨‍👩‍👧 🇳🇱 ❤️ 👍🏽 1️⃣ kijk op voorbeeld.nl/help ^JV",
+        "日本語のテキスト en Ça va? Ünïcödé — “quotes” … ™ €",
+        "mail ons op info@voorbeeld.nl of kijk op www.voorbeeld.nl",
+        "😀" * 141,
+    ]
+    assert [x_length(text) for text in samples] == [parse_tweet(text).weightedLength for text in samples]
+    # 141 emoji are 282 on X though 141 characters long: over the limit.
+    assert not fill_template("😀" * 141, channel="twitter").fits_channel
+    long_link = "Kijk hier: https://www.voorbeeld.nl/" + "a" * 300
+    assert fill_template(long_link, channel="twitter").fits_channel  # a link counts 23, however long
+
+
+def test_a_long_reply_on_a_one_to_one_channel_is_not_sent_to_a_private_message() -> None:
+    advice = fill_template("x" * 5000, channel="whatsapp").advice
+    assert advice == "5000 characters, over the 4096 of whatsapp: shorten or split it"
 
 
 # -- ranking ---------------------------------------------------------------------------------------

@@ -68,6 +68,8 @@ def _print_suggestions(result: dict[str, Any]) -> None:
             typer.echo(f"   {suggestion['text']}")
             if suggestion["needs_input"]:
                 typer.echo(f"   fill in: {', '.join('{' + p + '}' for p in suggestion['needs_input'])}")
+            if suggestion.get("withheld"):
+                typer.echo("   (personal data from the message is not filled in on a public channel)")
             limit = f"/{suggestion['limit']}" if suggestion["limit"] else ""
             typer.echo(
                 f"   length {suggestion['length']}{limit}" + ("" if suggestion["fits_channel"] else "  TOO LONG")

@@ -376,6 +376,11 @@ function buildInputs(card) {
   box.replaceChildren(...names.map((name) => {
     const label = document.createElement("label");
     label.append(`${name} `);
+    if ((card.suggestion.withheld || []).includes(name)) {
+      // The message holds it, but it is personal data and this reply is public.
+      label.title = "Personal data from the message: not filled in on a public channel";
+      label.classList.add("withheld");
+    }
     const input = document.createElement("input");
     input.dataset.placeholder = name;
     input.placeholder = `{${name}}`;
