@@ -31,8 +31,35 @@ def test_finds_dutch_and_belgian_case_data():
 
 
 def test_invalid_iban_and_bsn_are_not_masked():
-    assert kinds("NL00ABNA0417164300") == []
+    assert kinds("GB00 WEST 1234 5698 7654 32 is geen rekening") == []
     assert kinds("bsn 123456789") == []
+
+
+def test_a_mistyped_dutch_or_belgian_iban_is_still_masked():
+    # The shape of an NL or BE account number says enough: a wrong check digit is a typo, not a non-account.
+    assert kinds("NL00ABNA0417164300") == [("iban", "NL00ABNA0417164300")]
+    assert kinds("op NL33 ABNA 0417 8233 90 graag") == [("iban", "NL33 ABNA 0417 8233 90")]
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("pakket (MM7824417) niet ontvangen", "pakket ({ordernummer}) niet ontvangen"),
+        ("TJ6120455 is vertraagd", "{ordernummer} is vertraagd"),
+        ("booking 26060033 klopt niet", "booking {boekingscode} klopt niet"),
+        ("Reisnummer 26068845", "Reisnummer {boekingscode}"),
+        ("ref. BZ-2026-01873", "ref. {boekingscode}"),
+        ("komt niet aan. BB9X3L7MP2", "komt niet aan. {referentie}"),
+        ("code ZP482019334127NL", "code {referentie}"),
+    ],
+)
+def test_case_codes_without_a_keyword_are_masked(text, masked):
+    assert mask(text, find_entities(text)) == masked
+
+
+@pytest.mark.parametrize("text", ["vlucht KL1234", "mijn RTX4090 is stuk", "COVID19 regels", "A4 papier", "refund pls"])
+def test_short_product_and_flight_codes_stay(text):
+    assert kinds(text) == []
 
 
 def test_ordinary_numbers_stay():

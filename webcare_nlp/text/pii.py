@@ -22,6 +22,7 @@ PLACEHOLDERS = {
     "customer_number": "{klantnummer}",
     "policy_number": "{polisnummer}",
     "tracking_code": "{trackingcode}",
+    "reference": "{referentie}",
 }
 PLACEHOLDER_KIND = {placeholder.strip("{}"): kind for kind, placeholder in PLACEHOLDERS.items()}
 
@@ -57,8 +58,9 @@ _CONTEXT_CODES: list[tuple[str, str]] = [
     ),
     (
         "booking_code",
-        r"boekings?(?:code|nummer|nr\.?|referentie)|reserverings?(?:code|nummer|nr\.?)|booking\s*(?:code|ref(?:erence)?|"
-        r"number|nr\.?)|pnr|ticket\s*(?:nummer|number|nr\.?)|ticketnummer",
+        r"boekings?(?:code|nummer|nr\.?|referentie)|reserverings?(?:code|nummer|nr\.?)|booking(?:\s*(?:code|ref(?:erence)?|"
+        r"number|nr\.?))?|pnr|ticket\s*(?:nummer|number|nr\.?)|ticketnummer|reis(?:nummer|nr\.?)"
+        r"|ref(?:erentie|erence)?(?:nummer|nr)?\.?",
     ),
     (
         "order_number",
@@ -72,7 +74,7 @@ _NEEDLES = {
     "customer_number": ("klant", "relatie", "abonnee", "contract", "lid", "pas", "customer", "account"),
     "policy_number": ("polis", "policy", "schade", "dossier"),
     "tracking_code": ("track", "zending", "pakket", "verzendcode", "barcode", "parcel"),
-    "booking_code": ("boeking", "reservering", "booking", "pnr", "ticket"),
+    "booking_code": ("boeking", "reservering", "booking", "pnr", "ticket", "reis", "ref"),
     "order_number": ("order", "bestel", "factuur", "invoice"),
     "bsn": ("bsn", "burgerservicenummer", "sofinummer"),
 }
@@ -97,6 +99,11 @@ _POSTCODE = re.compile(
     # In lower case only written together and with a house number ("1234ab 5"): "2000 km 5" is a distance.
     r"|(?<![\w-])[1-9]\d{3}(?!sa|sd|ss)[a-z]{2}[ ,]{1,2}\d{1,5}(?:[ -]?[a-zA-Z](?![\w]))?(?![\w-])"
 )
+_REFERENCE = re.compile(
+    r"(?<![\w-])(?=[A-Z0-9]{8,24}(?![\w-]))(?=(?:[A-Z]*\d){3})(?=(?:\d*[A-Z]){2})[A-Z0-9]{8,24}(?![\w-])"
+)
+# An IBAN of the Netherlands or Belgium by its shape alone: a mistyped one is still someone's account.
+_IBAN_SHAPE = re.compile(r"(?i)NL\d{2}[A-Z]{4}\d{10}|BE\d{14}")
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("email", _EMAIL),
     # Compact ("NL91ABNA0417164300") or printed in groups of four ("NL91 ABNA 0417 1643 00").
@@ -120,13 +127,18 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("postcode", _POSTCODE),
-    # Hash-prefixed or letter-prefixed codes are order numbers even without a keyword: "#SH-4482913".
+    # Hash-prefixed or letter-prefixed codes are order numbers even without a keyword: "#SH-4482913",
+    # "MM7824417".
     ("order_number", _ORDER_CODE),
+    ("order_number", re.compile(r"(?<![\w-])[A-Z]{2,4}\d{6,12}(?![\w-])")),
     # A bare six-character code of capitals and digits is what airlines and tour operators print.
     (
         "booking_code",
         re.compile(r"(?<![\w-])(?=[A-Z0-9]{6}(?![\w-]))(?=[A-Z]*\d)(?=(?:\d*[A-Z]){3})[A-Z0-9]{6}(?![\w-])"),
     ),
+    # Any other code of eight or more capitals and digits, three digits at least, is some reference: a
+    # parcel's ("ZP482019334127NL", "BB9X3L7MP2"), a case's or an account's.
+    ("reference", _REFERENCE),
 ]
 
 
@@ -138,11 +150,13 @@ _DIGIT = re.compile(r"\d")
 # phone number nine; every pattern not named here one, but the e-mail one none). A text without them skips
 # the pattern, and a text with neither a digit nor an "@" (most posts) skips them all.
 _SIGNS = {_EMAIL: ("@",), _ORDER_CODE: ("#", "-")}
-_MIN_DIGITS = {_EMAIL: 0, _PHONE: 9, _ORDER_CODE: 5, _POSTCODE: 4}
+_MIN_DIGITS = {_EMAIL: 0, _PHONE: 9, _ORDER_CODE: 5, _POSTCODE: 4, _REFERENCE: 3}
 
 
 # Kinds whose pattern can take a date for a number ("Bestelling 2024-12-01", "01-12-2024 14:30").
-_DATED = frozenset({"phone", "order_number", "customer_number", "policy_number", "tracking_code", "booking_code"})
+_DATED = frozenset(
+    {"phone", "order_number", "customer_number", "policy_number", "tracking_code", "booking_code", "reference"}
+)
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
 
 
@@ -202,7 +216,7 @@ def find_entities(text: str) -> list[Entity]:
             if start > 0 and text[start - 1] == "#":
                 start -= 1  # "#SH-4482913": the hash belongs to the code
             value = text[start:end]
-            if kind == "iban" and not _iban_valid(value):
+            if kind == "iban" and not _iban_valid(value) and not _IBAN_SHAPE.fullmatch(value.replace(" ", "")):
                 # "BE68 5390 0754 7034 op naam van": the last group may have taken the next word.
                 value = _valid_iban_prefix(value)
                 if not value:
