@@ -130,6 +130,48 @@ def test_coverage_gaps_sorted_by_volume(pipeline):
     assert [row["size"] for row in gaps] == sorted((row["size"] for row in gaps), reverse=True)
 
 
+def test_a_topic_with_no_document_of_its_company_has_no_closest_document(pipeline):
+    other = {"id": "other-koffer", "company": "Railway", "title": "Koffer kwijt", "text": "Je koffer is zoek?"}
+    own = {"id": "own-geld", "company": "SkyHop ", "title": "Geld terug", "text": "Geld terug van je vlucht"}
+    archive = messages(BAGGAGE + REFUND, company="skyhop")
+    run = discover_topics(archive, text_pipeline=pipeline, keep_intents=None, documents=[other])
+    (baggage,) = [row for row in run.coverage if row["topic"] == run.topics_of_messages[0]]
+    # Another company's template neither covers the topic nor is named as its closest document.
+    assert not baggage["covered"] and baggage["best_match"] is None and baggage["score"] == 0
+    run = discover_topics(archive, text_pipeline=pipeline, keep_intents=None, documents=[other, own])
+    (refund,) = [row for row in run.coverage if row["topic"] == run.topics_of_messages[-1]]
+    assert refund["best_match"] == "own-geld" and refund["covered"]  # its company, compared without case
+
+
+def test_a_brands_own_name_does_not_hold_a_topic_together(pipeline):
+    # Unrelated messages that each name the brand, among two real FAQ topics of that brand.
+    named = [
+        "Buurvers de zelfscan is stuk",
+        "Buurvers heeft geen glutenvrije pasta meer",
+        "Bij Buurvers zijn de koelvakken leeg",
+    ]
+    run = discover_topics(
+        messages(BAGGAGE + APP + named, company="buurvers"), text_pipeline=pipeline, keep_intents=None
+    )
+    topics = run.topics_of_messages
+    assert {topic for topic in topics[-3:] if topic} - set(topics[:8]) == set()  # no topic of their own
+    assert all(topic.label for topic in run.model.topics_)  # never an empty label
+
+
+def test_content_terms_leave_out_flemish_function_words_and_stray_marks(pipeline):
+    from webcare_nlp.topics.vectorize import content_terms
+
+    terms = content_terms(pipeline.process("da ge gene factuur krijg, 'n rekening \\n", lang="nl"))
+    assert "factuur" in terms and not {"da", "ge", "gene", "krijg", "'n", "\\n"} & set(terms)
+
+
+def test_stale_topics_keep_no_messages_of_the_archive_they_came_from(pipeline):
+    first = TopicModel().fit(pipeline.process_many(BAGGAGE + APP, langs=["nl"] * 8))
+    second = TopicModel().fit(pipeline.process_many(BAGGAGE + REFUND, langs=["nl"] * 7), previous=first)
+    stale = [t for t in second.topics_ if t.stale]
+    assert stale and all(t.representatives == [] and t.label for t in stale)
+
+
 # -- bad input -------------------------------------------------------------------------------------
 def test_no_messages_is_a_clear_error(pipeline):
     with pytest.raises(InputError, match="no messages"):

@@ -12,6 +12,7 @@ from tests.conftest import write_jsonl
 from webcare_nlp.cli import app
 from webcare_nlp.engine import Engine
 from webcare_nlp.rank.library import Library
+from webcare_nlp.topics.discover import FAQ_INTENTS
 
 runner = CliRunner()
 
@@ -179,6 +180,20 @@ def test_saved_topic_model_is_used_by_analyze_and_keeps_ids(archive, tmp_path, t
     result = engine.analyze("Mijn koffer is kwijt, niet aangekomen op Schiphol")
     assert result["topic"] == first["m0"] and result["topic_label"]
     assert engine.analyze("Lekker weer vandaag, zon op het strand")["topic"] is None
+    # Only questions, requests and complaints get an FAQ topic, as only they were clustered.
+    results = engine.analyze_many(
+        [
+            {"text": text}
+            for text in (
+                "Mijn koffer is kwijt, niet aangekomen op Schiphol",
+                "Top dat mijn koffer zo snel terecht was, dank jullie wel!",
+                "Super service, koffer binnen een dag terug 👍 dank!",
+            )
+        ]
+    )
+    assert results[0]["topic"] == first["m0"]
+    assert any(r["intent"] not in FAQ_INTENTS for r in results)
+    assert all(r["topic"] is None for r in results if r["intent"] not in FAQ_INTENTS)
     # A refit keeps the ids of the topics that still exist.
     assert runner.invoke(app, [*base, "--overwrite"]).exit_code == 0
     second = {line["id"]: line["topic"] for line in map(json.loads, out.read_text().splitlines())}

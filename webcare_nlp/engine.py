@@ -22,6 +22,7 @@ from webcare_nlp.rank.ranker import RankerSet
 from webcare_nlp.rank.suggest import Request, Suggester
 from webcare_nlp.rank.tuning import MIN_OWN_HISTORY, adapt_rankers
 from webcare_nlp.text.pipeline import TextPipeline
+from webcare_nlp.topics.discover import FAQ_INTENTS
 from webcare_nlp.topics.learned import TopicSpace
 from webcare_nlp.topics.model import TopicModel
 
@@ -350,9 +351,17 @@ class Engine:
         ]
         if self.topic_model is not None:
             # The saved topic model (`webcare topics --save`); a message far from every topic keeps None.
-            topics = self.topic_model.predict(processed, companies=[m.get("company") for m in messages])
+            # Only questions, requests and complaints were clustered into FAQ topics: small talk that shares a
+            # word with one ("wat een dag vandaag") is not an FAQ.
+            asks = [r["intent"] in FAQ_INTENTS for r in results]
+            topics = self.topic_model.predict(
+                [p for p, ask in zip(processed, asks, strict=True) if ask],
+                companies=[m.get("company") for m, ask in zip(messages, asks, strict=True) if ask],
+            )
             labels = self.topic_model.labels()
-            for result, topic in zip(results, topics, strict=True):
+            found = iter(topics)
+            for result, ask in zip(results, asks, strict=True):
+                topic = next(found) if ask else None
                 result["topic"], result["topic_label"] = topic, labels.get(topic) if topic else None
         return results
 

@@ -14,6 +14,11 @@ from webcare_nlp.topics.model import TopicModel
 COVER_SHARE = 0.5
 
 
+def _key(company: Any) -> str:
+    # Companies compare as the ranker compares them: "AcmeCare" and "acmecare" are one.
+    return "".join(str(company or "").split()).casefold()
+
+
 def document_text(document: dict[str, Any]) -> str:
     """The words of a template or article that say what it is about."""
     tags = document.get("tags") or []
@@ -45,13 +50,15 @@ def coverage(
             [document_text(d) for d in usable], langs=[d.get("lang") for d in usable]
         )
         similarity = np.asarray((model.vectorizer_.transform(processed) @ model.centroids_.T).todense())
+        owners = [_key(d.get("company")) for d in usable]
         for j, topic in enumerate(topics):
-            allowed = [d.get("company") in (None, "", topic.company) or topic.company is None for d in usable]
+            allowed = [owner in ("", _key(topic.company)) or topic.company is None for owner in owners]
             column = np.where(allowed, similarity[:, j], -1.0)
             best_index[j] = int(np.argmax(column))
             best[j] = float(column[best_index[j]])
     for j, topic in enumerate(topics):
-        document = usable[best_index[j]] if best_index[j] >= 0 else None
+        # Nothing of the topic's own company (or of none) shares a word with it: no closest document.
+        document = usable[best_index[j]] if best_index[j] >= 0 and best[j] > 0 else None
         covered = bool(document is not None and best[j] > 0 and best[j] >= COVER_SHARE * model.floors_[j])
         rows.append(
             {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -56,6 +56,15 @@ def _names_brand(term: str, company: str | None) -> bool:
         return False
     name, squeezed = re.sub(r"\W", "", str(company).lower()), re.sub(r"\W", "", term)
     return bool(squeezed) and (name in squeezed or (len(squeezed) >= 3 and squeezed in name))
+
+
+def without_brand(processed: list[ProcessedText], companies: list[str | None]) -> list[ProcessedText]:
+    """The texts with their own company's name left out of the lemmas: in a brand's archive the name says
+    nothing about which of its FAQ topics a message is, and it held unrelated messages together."""
+    return [
+        replace(p, lemmas=[lemma for lemma in p.lemmas if not _names_brand(lemma, company)]) if company else p
+        for p, company in zip(processed, companies, strict=True)
+    ]
 
 
 def topic_id(number: int) -> str:
@@ -144,6 +153,7 @@ class TopicModel(BaseEstimator):
     ) -> TopicModel:
         """Find the topics of `processed`; with `previous`, keep the ids of its topics that still exist."""
         companies = list(companies) if companies is not None else [None] * len(processed)
+        processed = without_brand(processed, companies)
         self.vectorizer_ = clone(self.vectorizer) if self.vectorizer is not None else TopicVectorizer()
         self.vectorizer_.fit(processed)
         matrix = self.vectorizer_.transform(processed)
@@ -177,10 +187,12 @@ class TopicModel(BaseEstimator):
             company = company if count == len(rows) else None
             # A brand's own name is in all its topics and says nothing about any one of them.
             best = [term for term, _ in key_terms.get(cluster, []) if not _names_brand(term, company)][:N_KEY_TERMS]
+            if not best:  # no term shared by two members: the best single message's words name it
+                best = self.vectorizer_.terms([processed[rows[int(np.argmax(similarity))]]])[0][:N_KEY_TERMS]
             topics.append(
                 Topic(
                     id=ids[cluster],
-                    label=short_label(best),
+                    label=short_label(best) or f"topic {ids[cluster]}",
                     key_terms=best,
                     size=len(rows),
                     representatives=representatives,
@@ -193,7 +205,10 @@ class TopicModel(BaseEstimator):
             old_topics: list[Topic] = previous.topics_
             for old in old_topics:
                 if old.id not in kept:
-                    topics.append(Topic(**{**asdict(old), "size": 0, "stale": True, "new": False}))
+                    # Without its old messages: this archive may be another one, and they are not in it.
+                    topics.append(
+                        Topic(**{**asdict(old), "size": 0, "stale": True, "new": False, "representatives": []})
+                    )
         self.topics_ = topics
         self.labels_ = [ids[c] if c >= 0 else None for c in clusters.tolist()]
         n_features = matrix.shape[1]
@@ -251,6 +266,7 @@ class TopicModel(BaseEstimator):
         active = self.active_topics()
         if not processed or not active:
             return [None] * len(processed)
+        processed = without_brand(processed, list(companies) if companies is not None else [None] * len(processed))
         similarity = np.asarray((self.vectorizer_.transform(processed) @ self.centroids_.T).todense())
         topic_companies = [t.company for t in active]
         result: list[str | None] = []

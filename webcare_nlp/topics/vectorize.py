@@ -19,7 +19,10 @@ from webcare_nlp.text.pipeline import ProcessedText
 _CHAT_TEXT = (
     "hoi hallo hey hee hi hello dag goedemorgen goedemiddag goedenavond groet groeten mvg gr thanks thank thx "
     "dank bedankt merci please pls plz aub svp graag alvast ff even toch echt gewoon nou hoor jullie jou "
-    "iemand weet vraag vragen help helpen hulp ok oke okay ja nee"
+    "iemand weet vraag vragen help helpen hulp ok oke okay ja nee "
+    # Flemish function words and the verbs of every request ("ik krijg", "laat weten", "I need").
+    "da dat gij ge gene geen nie ne nen wa kunde hebde zijde zijt "
+    "krijg krijgen kreeg laat laten need want get got doen gaan willen moeten kunnen zitten staan komen"
 )
 _CHAT_WORDS = frozenset(_CHAT_TEXT.split())
 
@@ -47,7 +50,7 @@ def content_terms(processed: ProcessedText) -> list[str]:
         for lemma in processed.lemmas
         if len(lemma) > 1
         and lemma not in stop
-        and not lemma.startswith(("<", "{", "#", "@"))
+        and lemma[0].isalnum()  # not a placeholder, handle, hashtag, "'n" or a typed "\n"
         and any(char.isalpha() for char in lemma)
     ]
 
