@@ -63,6 +63,23 @@ def test_picks_n_best_without_near_duplicates_and_keeps_rejects(tiny_model):
         pick_for_review([], lines, n=3)
 
 
+def test_a_burst_of_near_copies_does_not_crowd_out_distinct_messages(tiny_model):
+    from webcare_nlp.engine import Engine
+
+    engine = Engine.load(tiny_model)
+    scores = {c.message["text"]: c.score for c in pick_for_review([engine], _lines(ARCHIVE), n=100)[0]}
+    burst_text = max(scores, key=scores.get)  # the most uncertain message, sent forty times with a counter
+    burst = [f"{burst_text} ({i})" for i in range(40)]
+    picked, summary = pick_for_review([engine], _lines(burst + ARCHIVE), n=4, chunk_size=1000)
+    texts = [c.message["text"] for c in picked]
+    assert len(picked) == 4 and sum(text.startswith(burst_text) for text in texts) == 1
+    assert summary.skipped_near_duplicates >= 39
+
+
+def _lines(texts):
+    return [(i, {"id": str(i), "text": t}) for i, t in enumerate(texts, start=1)]
+
+
 def test_review_cli(tmp_path, tiny_model):
     source = tmp_path / "archive.jsonl"
     source.write_text("".join(json.dumps({"text": t}) + "\n" for t in ARCHIVE) + "not json\n")

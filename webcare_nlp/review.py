@@ -6,7 +6,6 @@ classes, a reactive probability near 0.5) or disagree (two models, or intent aga
 
 from __future__ import annotations
 
-import heapq
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -28,7 +27,7 @@ _CLASHES = {("compliment", "negative"), ("complaint", "positive")}
 
 @dataclass(order=True)
 class Candidate:
-    """A message with its review score; ordered by score, then by earlier line (heapq keeps the best)."""
+    """A message with its review score; ordered by score, then by earlier line."""
 
     score: float
     line: int
@@ -115,7 +114,8 @@ def pick_for_review(
 ) -> tuple[list[Candidate], ReviewSummary]:
     """The `n` messages most worth labelling, best first, without near-duplicates of each other.
 
-    Memory stays bounded: only the best 3n candidates are kept while the archive streams by.
+    Memory stays bounded: at most the best 6n candidates are kept while the archive streams by, cut back to
+    the best 3n distinct ones whenever they fill up.
     Unreadable lines are written to `rejects` (one JSON object per line), so nothing is lost silently.
     """
     if not engines:
@@ -123,7 +123,8 @@ def pick_for_review(
     if n < 1:
         raise InputError("--n must be at least 1.")
     summary = ReviewSummary()
-    best: list[Candidate] = []  # a min-heap of the best candidates so far
+    best: list[Candidate] = []  # the best distinct candidates so far, and those since the last trim
+    floor: Candidate | None = None  # the worst candidate the last trim kept: anything worse cannot get in
     for chunk in _chunks(lines, chunk_size):
         messages = []
         for line, item in chunk:
@@ -142,17 +143,28 @@ def pick_for_review(
             score, reasons = review_score(outputs)
             suggested = {k: outputs[0][k] for k in ("intent", "sentiment", "reactive", "platform", "reply_expected")}
             candidate = Candidate(score, -line, message, reasons, suggested)
-            if len(best) < 3 * n:
-                heapq.heappush(best, candidate)
-            else:
-                heapq.heappushpop(best, candidate)
-    ranked = sorted(best, reverse=True)
-    # Near-duplicates teach the same thing twice: keep the best of each group.
-    duplicates = {j for _, j, _ in near_duplicate_pairs([c.message["text"] for c in ranked], threshold=near_duplicate)}
-    picked = [c for i, c in enumerate(ranked) if i not in duplicates][:n]
-    summary.skipped_near_duplicates = len(duplicates)
-    summary.picked = len(picked)
-    return picked, summary
+            if floor is not None and candidate < floor:
+                continue
+            best.append(candidate)
+            # A burst of near-copies (a spam wave, "dm" forty times) must not crowd out the distinct messages:
+            # the pool is cut back to its best 3n distinct ones whenever it has doubled.
+            if len(best) > 6 * n:
+                best, removed = _distinct(best, near_duplicate)
+                summary.skipped_near_duplicates += removed
+                floor = best[3 * n - 1] if len(best) >= 3 * n else None
+                best = best[: 3 * n]
+    picked, removed = _distinct(best, near_duplicate)
+    summary.skipped_near_duplicates += removed
+    summary.picked = len(picked[:n])
+    return picked[:n], summary
+
+
+def _distinct(candidates: list[Candidate], threshold: float) -> tuple[list[Candidate], int]:
+    """The candidates best first, without near-duplicates of a better one (they teach the same thing twice);
+    and how many were left out."""
+    ranked = sorted(candidates, reverse=True)
+    duplicates = {j for _, j, _ in near_duplicate_pairs([c.message["text"] for c in ranked], threshold=threshold)}
+    return [c for i, c in enumerate(ranked) if i not in duplicates], len(duplicates)
 
 
 def review_record(candidate: Candidate, rank: int) -> dict[str, Any]:
