@@ -135,3 +135,30 @@ def test_a_file_without_gold_labels_is_refused_naming_the_fields(tmp_path, tiny_
     assert result.exit_code == 2 and "plain.jsonl has no gold labels" in result.output
     assert "intent, sentiment, reactive" in result.output and "gold_templates" in result.output
     assert "Evaluation of" not in result.output
+
+
+def test_a_class_predicted_where_it_never_belongs_counts_in_the_macro_average(tiny_engine):
+    # Every gold intent is a complaint; whatever else the model says is a false positive of its class.
+    records = [{"id": str(i), "text": text, "intent": "complaint"} for i, text in enumerate(TEXTS_OF_SEVERAL_KINDS)]
+    result = evaluate(tiny_engine, records)
+    score = result.labels["intent"]
+    predicted = [r["intent"] for r in result.predictions]
+    from sklearn.metrics import f1_score
+
+    assert set(predicted) != {"complaint"}  # otherwise this test shows nothing
+    assert score.macro_f1 == pytest.approx(f1_score(["complaint"] * len(records), predicted, average="macro"))
+    summary = result.summary()["intent"]
+    assert set(summary["per_class"]) == set(predicted) | {"complaint"}
+    assert summary["per_class"]["complaint"]["support"] == len(records)
+    assert summary["confusion"]["classes"] == score.classes
+    assert sum(map(sum, summary["confusion"]["matrix"])) == len(records)
+
+
+TEXTS_OF_SEVERAL_KINDS = [
+    "Mijn koffer is kwijt, dit is de derde keer!",
+    "Wat is jullie openingstijd op zondag?",
+    "Top geholpen door Sanne, dank je wel!",
+    "Kunnen jullie mijn abonnement opzeggen per 1 juni?",
+    "Gratis iPhone!! Klik hier www.winnen-nu.nl",
+    "Misschien een idee om de app een donkere modus te geven",
+]

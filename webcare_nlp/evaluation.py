@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from webcare_nlp import schema
 from webcare_nlp.dataset import refuse_problems, validate_labelled
@@ -42,6 +42,8 @@ class LabelScore:
     table: str
     confusion: list[list[int]]
     classes: list[str]
+    # precision, recall, f1 and support of every class in the gold labels or the predictions
+    per_class: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -49,6 +51,9 @@ class LabelScore:
             "accuracy": round(self.accuracy, 4),
             "macro_f1": round(self.macro_f1, 4),
             "ece": round(self.ece, 4),
+            "per_class": self.per_class,
+            # rows are the gold class, columns the predicted one, both in the order of `classes`
+            "confusion": {"classes": self.classes, "matrix": self.confusion},
         }
 
 
@@ -93,8 +98,15 @@ def _score(label: str, gold: list[Any], results: list[dict[str, Any]], classes: 
         predicted = [r[label] for r in results]
         confidence = np.asarray([max(r[f"{label}_scores"].values()) for r in results])
     gold_s, pred_s = [str(g) for g in gold], [str(p) for p in predicted]
-    present = [c for c in classes if c in set(gold_s)]
+    # As scikit-learn's default: the classes of the gold labels and of the predictions, so a class predicted
+    # where it never belongs counts (with F1 0) instead of vanishing from the average.
+    present = [c for c in classes if c in set(gold_s) | set(pred_s)]
     correct = np.asarray([g == p for g, p in zip(gold_s, pred_s, strict=True)], dtype=float)
+    precision, recall, f1, support = precision_recall_fscore_support(gold_s, pred_s, labels=present, zero_division=0)
+    per_class = {
+        c: {"precision": round(float(p), 4), "recall": round(float(r), 4), "f1": round(float(f), 4), "support": int(n)}
+        for c, p, r, f, n in zip(present, precision, recall, f1, support, strict=True)
+    }
     return LabelScore(
         label=label,
         n=len(gold),
@@ -104,6 +116,7 @@ def _score(label: str, gold: list[Any], results: list[dict[str, Any]], classes: 
         table=report_table(gold_s, pred_s, present),
         confusion=confusion_matrix(gold_s, pred_s, labels=classes).tolist(),
         classes=classes,
+        per_class=per_class,
     )
 
 
