@@ -109,6 +109,24 @@ def test_abstains_only_near_the_boundary_on_a_consumer_platform():
     ).needs_review
 
 
+def test_a_platform_guessed_near_even_is_flagged_where_it_decides_the_reply():
+    guessed = decide_platform(given=None, channel="twitter", consumer_probability=0.52)
+    proactive = decide_reply(intent="complaint", reactive_probability=0.2, platform=guessed, review_margin=0.1)
+    assert proactive.needs_review and "platform guess (0.52) is close to even" in proactive.reason
+    # A reactive message gets a reply on either platform: the guess decides nothing there.
+    reactive = decide_reply(intent="complaint", reactive_probability=0.9, platform=guessed, review_margin=0.1)
+    assert not reactive.needs_review
+    sure = decide_platform(given=None, channel="twitter", consumer_probability=0.9)
+    assert not decide_reply(intent="complaint", reactive_probability=0.2, platform=sure, review_margin=0.1).needs_review
+
+
+def test_the_reason_for_other_names_nothing_that_played_no_part():
+    guessed = decide_platform(given=None, channel=None, consumer_probability=0.52)
+    decision = decide_reply(intent="other", reactive_probability=0.5, platform=guessed, review_margin=0.1)
+    assert decision.reason == "not a customer-care message (intent 'other': spam or unrelated): no reply"
+    assert not decision.needs_review and decision.reply_expected is False
+
+
 def test_channel_decides_the_platform_before_the_text():
     assert decide_platform(given=None, channel="review", consumer_probability=0.1).platform == "consumer"
     assert decide_platform(given="brand", channel="review", consumer_probability=0.9).platform == "brand"

@@ -22,6 +22,8 @@ class PlatformDecision:
     platform: str
     inferred: bool
     how: str
+    # The platform model's probability of "consumer", when the platform was inferred from the text.
+    consumer_probability: float | None = None
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,9 @@ def decide_platform(*, given: str | None, channel: str | None, consumer_probabil
         return PlatformDecision(CHANNEL_PLATFORM[channel], True, f"inferred from channel '{channel}'")
     platform = "consumer" if consumer_probability >= 0.5 else "brand"
     confidence = max(consumer_probability, 1 - consumer_probability)
-    return PlatformDecision(platform, True, f"inferred from the text (p={confidence:.2f})")
+    return PlatformDecision(
+        platform, True, f"inferred from the text (p={confidence:.2f})", consumer_probability=consumer_probability
+    )
 
 
 def decide_reply(
@@ -59,11 +63,18 @@ def decide_reply(
     else:
         kind = "reactive" if reactive else "proactive"
         reason = f"{kind} message on a {platform.platform} platform: {'reply' if expected else 'no reply'}"
+    if intent == "other":  # neither reactive nor platform played a part
+        return ReplyDecision(expected, reason, False)
     if platform.inferred:
         reason += f"; platform {platform.how}"
     # The reactive probability only matters where it can flip the decision: a consumer platform.
     borderline = abs(reactive_probability - 0.5) < review_margin
-    needs_review = borderline and intent != "other" and platform.platform == "consumer"
+    needs_review = borderline and platform.platform == "consumer"
     if needs_review:
         reason += f"; reactive probability {reactive_probability:.2f} is close to 0.5, so check by hand"
+    # And the platform only where the message is proactive: a guess from the text near 0.5 decides it then.
+    guess = platform.consumer_probability
+    if not reactive and guess is not None and abs(guess - 0.5) < review_margin:
+        needs_review = True
+        reason += f"; the platform guess ({max(guess, 1 - guess):.2f}) is close to even, so check by hand"
     return ReplyDecision(expected, reason, needs_review)
