@@ -39,6 +39,10 @@ def test_history_and_corrections(tmp_path: Path) -> None:
     assert history[1]["used"] == [] and history[1]["rejected"] == ["t2"]
     assert store.corrections() == [{"id": "feedback-2", "text": "pakket kwijt", "intent": "complaint"}]
     assert store.summary() == {"used": 1, "edited": 0, "rejected": 1, "mean_edit_distance": None}
+    # The mean edit distance is of edited suggestions: a used one sent with a changed letter does not count.
+    store.record(suggestion_id="t1", action="used", text="pakket kwijt", suggested_text="Hoi!", final_text="Hoi!!")
+    store.record(suggestion_id="t1", action="edited", text="pakket kwijt", suggested_text="Hoi", final_text="Hallo")
+    assert store.summary() == {"used": 2, "edited": 1, "rejected": 1, "mean_edit_distance": 4.0}
 
 
 @pytest.mark.parametrize(

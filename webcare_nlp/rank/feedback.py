@@ -184,7 +184,8 @@ class FeedbackStore:
     def summary(self) -> dict[str, Any]:
         """Counts per action and the mean edit distance of edited suggestions."""
         rows = self.rows()
-        edits = [r["edit_distance"] for r in rows if r["edit_distance"] is not None]
+        # Of edited suggestions only: a "used" one sent with a small change is still counted as used.
+        edits = [r["edit_distance"] for r in rows if r["action"] == "edited" and r["edit_distance"] is not None]
         return {
             **{action: sum(r["action"] == action for r in rows) for action in ACTIONS},
             "mean_edit_distance": round(sum(edits) / len(edits), 1) if edits else None,
