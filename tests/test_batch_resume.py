@@ -225,6 +225,17 @@ def _resume_refused(source: Path, output: Path, engine, match: str) -> str:  # t
     return message
 
 
+def test_resuming_with_other_options_names_what_changed(tmp_path, engine):
+    from webcare_nlp.batch.chunks import ScoreSettings
+
+    source, output = _interrupted(tmp_path, engine)
+    before = _working_files(output)
+    with pytest.raises(InputError, match="used other settings") as refused:
+        score_file(str(source), str(output), engine=engine, chunk_size=10, resume=True, settings=ScoreSettings(top_k=5))
+    assert "top_k 3 then, 5 now" in str(refused.value) and "{" not in str(refused.value)
+    assert _working_files(output) == before
+
+
 def test_a_part_file_shorter_than_its_checkpoint_is_refused(tmp_path, engine):
     source, output = _interrupted(tmp_path, engine)
     checkpoint = json.loads(state_path(output).read_text())["output"]["bytes"]

@@ -120,9 +120,14 @@ def _load_state(output: str, source: str, settings: ScoreSettings, fmt: str) -> 
             f"The unfinished run of {output} read another or a changed input ({state['source'].get('path')}); "
             "pass --overwrite to start again."
         )
-    if state["settings"] != json.loads(json.dumps(asdict(settings))) or state["format"] != fmt:
+    now = json.loads(json.dumps(asdict(settings)))
+    if state["settings"] != now or state["format"] != fmt:
+        then = state["settings"] if isinstance(state["settings"], dict) else {}
+        changed = [f"{key} {then.get(key)!r} then, {new!r} now" for key, new in now.items() if then.get(key) != new]
+        if state["format"] != fmt:
+            changed.append(f"output format {state['format']} then, {fmt} now")
         raise InputError(
-            f"The unfinished run of {output} used other settings ({state['settings']}); "
+            f"The unfinished run of {output} used other settings ({'; '.join(changed) or 'another version'}); "
             "resume with the same options, or pass --overwrite to start again."
         )
     check_working_file(part_path(rejects_path(output)), state["rejects"])

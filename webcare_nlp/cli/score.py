@@ -88,7 +88,9 @@ def score(
     articles: Annotated[str | None, typer.Option(help="Knowledge-base articles, .jsonl or .yaml.")] = None,
     history: Annotated[str | None, typer.Option(help="Reply history .jsonl: what agents sent before.")] = None,
     shared_by_history: SharedByHistoryOption = False,
-    top_k: Annotated[int, typer.Option(help="Suggestions per message; 0 for none.", min=0, max=20)] = 3,
+    top_k: Annotated[
+        int, typer.Option(help="Suggestions per kind (templates and articles each); 0 for none.", min=0, max=20)
+    ] = 3,
     always: Annotated[bool, typer.Option(help="Suggest also where no reply is expected.")] = False,
     summary_json: Annotated[bool, typer.Option("--summary-json", help="Print the summary as JSON.")] = False,
     model: ModelOption = None,
@@ -138,7 +140,10 @@ def score(
     except WebcareError as exc:
         fail(str(exc))
     except KeyboardInterrupt as exc:
-        resumable = output != "-" and source != "-"
+        from webcare_nlp.batch.run import state_path
+
+        # Only a run that reached its first checkpoint (a Parquet output keeps one per row group) can resume.
+        resumable = output != "-" and source != "-" and state_path(output).exists()
         typer.echo(f"interrupted{'; run again with --resume to continue' if resumable else ''}.", err=True)
         raise typer.Exit(code=143 if isinstance(exc, Terminated) else 130) from None
     warn_skipped(summary.warnings)
