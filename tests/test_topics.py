@@ -208,7 +208,7 @@ def test_broken_created_at_is_reported_and_left_out_of_trends(pipeline):
         record["created_at"] = "gisteren" if i == 0 else f"2026-03-{i + 1:02d}T10:00:00+01:00"
     run = discover_topics(records, text_pipeline=pipeline, keep_intents=None)
     assert len(run.model.active_topics()) == 2
-    assert any("not an ISO 8601 time" in w and "m0" in w for w in run.warnings)
+    assert any("neither an ISO 8601 time nor a Unix time" in w and "m0" in w for w in run.warnings)
     assert run.trends is not None and sum(sum(v) for v in run.trends.volumes.values()) == 7
 
 
@@ -300,3 +300,17 @@ def test_outside_bulk_keeps_a_long_archive_and_drops_a_mistyped_year():
     assert not any(outside_bulk([*months, None]))
     assert outside_bulk([*months, parse_time("2999-01-01T00:00:00Z")])[-1]
     assert parse_time("0001-01-01T00:00:00+01:00") is None  # before year 1 in UTC: unreadable, not a crash
+
+
+def test_unix_times_are_read_as_created_at():
+    # Seconds or milliseconds, as a number or as text, as exports write them; taken as UTC.
+    assert parse_time(1767225600) == parse_time("1767225600") == parse_time("2026-01-01T00:00:00Z")
+    assert parse_time(1767225600123).isoformat() == "2026-01-01T00:00:00.123000"
+    assert parse_time(-5) is None and parse_time(float("nan")) is None and parse_time(True) is None
+
+
+def test_fewer_topics_than_asked_for_is_said(pipeline):
+    model = TopicModel(n_topics=5, min_size=2)
+    run = discover_topics(messages(BAGGAGE + APP), text_pipeline=pipeline, keep_intents=None, model=model)
+    found = len([t for t in run.model.active_topics() if t.size])
+    assert found < 5 and any(f"{found} topics found for the 5 asked" in w for w in run.warnings)

@@ -136,8 +136,8 @@ def discover_topics(
     ]
     if broken:
         warnings.append(
-            f"{len(broken)} message(s) have a created_at that is not an ISO 8601 time (ids {_shown(broken)}); "
-            "they are grouped into topics but left out of the trends."
+            f"{len(broken)} message(s) have a created_at that is neither an ISO 8601 time nor a Unix time "
+            f"(ids {_shown(broken)}); they are grouped into topics but left out of the trends."
         )
     outside = outside_bulk(times)
     if any(outside):
@@ -153,6 +153,12 @@ def discover_topics(
         warnings.append("No message has a usable created_at: no trends or spikes.")
     volumes = Counter(t for t in topics_of_messages if t)
     gaps = coverage(topic_model, documents, text_pipeline=pipeline, volumes=volumes) if documents is not None else []
+    found = sum(1 for t in topic_model.active_topics() if volumes[t.id])
+    if topic_model.n_topics is not None and 0 < found < topic_model.n_topics:
+        warnings.append(
+            f"{found} topics found for the {topic_model.n_topics} asked (--n-topics): the other groups had fewer "
+            f"than {topic_model.min_size} messages (--min-size), and their messages stay unassigned."
+        )
     if topic_model.active_topics() and len(topic_model.active_topics()) == 1 and len(chosen) > 1:
         warnings.append("All clustered messages form one topic: they are (nearly) the same question.")
     return TopicRun(

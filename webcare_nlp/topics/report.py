@@ -23,7 +23,7 @@ border-bottom:1px solid #eee;vertical-align:top} th{background:#f5f5f5}
 .cards{display:flex;gap:1rem;flex-wrap:wrap} .card{background:#f5f7fa;border-radius:8px;padding:.6rem 1rem}
 .card b{display:block;font-size:1.4rem} .warn{background:#fff4e5;border-left:4px solid #f0a000;padding:.5rem}
 .high{color:#b00020;font-weight:bold} .medium{color:#c66a00} .low{color:#666} img{max-width:100%}
-ul.ex{margin:0;padding-left:1.1rem;color:#444} .muted{color:#777}
+ul.ex{margin:0;padding-left:1.1rem;color:#444} .muted{color:#777} td{overflow-wrap:anywhere}
 """
 
 
@@ -55,7 +55,10 @@ def _charts(run: TopicRun) -> dict[str, str]:
         plt.close(figure)
     if run.trends is not None and run.trends.volumes and _drawable(run.trends.starts):
         trends = run.trends
+        # The biggest topics, and every topic with a spike, which the spikes table lists below the chart.
+        spiking = list(dict.fromkeys(spike["topic"] for spike in trends.spikes))
         top = sorted(trends.volumes, key=lambda t: -sum(trends.volumes[t]))[:N_CHART_TOPICS]
+        top += [topic for topic in spiking if topic not in top and topic in trends.volumes][:N_CHART_TOPICS]
         labels = run.model.labels()
         figure, axes = plt.subplots(figsize=(10, 4))
         for topic in top:
@@ -64,7 +67,7 @@ def _charts(run: TopicRun) -> dict[str, str]:
             if spike["topic"] in top:
                 index = [stamp(s, trends.bucket) for s in trends.starts].index(spike["start"])
                 axes.scatter(np.array([trends.starts[index]]), [spike["count"]], color="#b00020", zorder=3)
-        axes.set_ylabel(f"messages per {trends.bucket}")
+        axes.set_ylabel(f"messages per {trends.bucket} (UTC)")
         axes.set_title("Volume over time (red dots: spikes)")
         axes.legend(fontsize=8, loc="upper left")
         figure.autofmt_xdate()
@@ -115,7 +118,7 @@ def render_html(run: TopicRun, *, title: str = "FAQ topics") -> str:
         spikes = run.trends.spikes
         parts.append(
             f"<h2>Spikes</h2><p class='muted'>{len(spikes)} found; a spike is a {run.trends.bucket} "
-            "whose volume is far above the topic's previous ones.</p>"
+            "whose volume is far above the topic's previous ones. Days and hours are in UTC.</p>"
         )
         if spikes:
             rows = [

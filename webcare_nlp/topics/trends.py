@@ -18,7 +18,8 @@ SILENCE = timedelta(days=366)
 
 
 def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 `created_at` as a naive UTC datetime, or None when it is missing or unreadable.
+    """An ISO 8601 `created_at` (or Unix time in seconds or milliseconds) as a naive UTC datetime, or None
+    when it is missing or unreadable. A time without an offset is taken as UTC.
 
     Example:
         >>> parse_time("2026-01-06T23:41:00+01:00")
@@ -26,12 +27,27 @@ def parse_time(value: Any) -> datetime | None:
         >>> parse_time("gisteren") is None
         True
     """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _epoch(value)
     if not isinstance(value, str) or not value.strip():
         return None
+    if value.strip().isdigit():  # an export's Unix time, as text
+        return _epoch(int(value.strip()))
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
     except (ValueError, OverflowError):  # OverflowError: "0001-01-01T00:00+01:00" is before year 1 in UTC
+        return None
+
+
+def _epoch(value: float) -> datetime | None:
+    """Unix time in seconds, or in milliseconds (as JavaScript and many exports write it), as UTC."""
+    if value != value or value < 0:  # NaN or before 1970
+        return None
+    seconds = value / 1000 if value >= 1e11 else value  # 1e11 seconds is the year 5138
+    try:
+        return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+    except (OverflowError, OSError, ValueError):
         return None
 
 
@@ -82,6 +98,7 @@ class Trends:
     def as_dict(self) -> dict[str, Any]:
         return {
             "bucket": self.bucket,
+            "timezone": "UTC",  # the buckets' days and hours; a time without an offset is read as UTC
             "starts": [stamp(s, self.bucket) for s in self.starts],
             "volumes": self.volumes,
             "spikes": self.spikes,
