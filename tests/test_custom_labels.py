@@ -190,3 +190,17 @@ def test_train_cli_reads_a_semicolon_csv(tmp_path):
     assert result.exit_code == 2 and "header row" not in result.output
     assert "team.csv:2: reactive must be true or false, not 'misschien'" in result.output
     assert not (tmp_path / "m").exists()
+
+
+def test_train_says_when_a_model_outside_models_cannot_become_current(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from webcare_nlp import training
+
+    fake = SimpleNamespace(output=tmp_path / "elsewhere", n_messages=3, seconds=0.1, reports={}, sources={})
+    monkeypatch.setattr(training, "train", lambda **_: fake)
+    monkeypatch.setattr(training, "set_current", lambda path: False)  # as for any folder outside models/
+    result = runner.invoke(app, ["train", "--output", str(tmp_path / "elsewhere")])
+    assert result.exit_code == 0 and "models/CURRENT is unchanged" in result.output
+    result = runner.invoke(app, ["train", "--output", str(tmp_path / "elsewhere"), "--no-current"])
+    assert result.exit_code == 0 and "CURRENT" not in result.output

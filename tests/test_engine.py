@@ -160,6 +160,10 @@ def test_the_python_api_names_a_wrong_argument(engine, tiny_model):
         engine.analyze_many(pd.Series(["waar is mijn pakket?"]))
     with pytest.raises(InputError, match="list of dicts, not NoneType"):
         engine.suggest_many(None)
+    with pytest.raises(InputError, match="list of dicts, not str"):
+        engine.analyze_many("waar is mijn pakket?")
+    # A generator of messages is read as the list it yields.
+    assert [r["id"] for r in engine.analyze_many({"text": t} for t in ("hoi", "dag"))] == ["1", "2"]
     for top_k in (2.5, -1, "3"):
         with pytest.raises(InputError, match="top_k must be a whole number"):
             engine.suggest("koffer kwijt", top_k=top_k)

@@ -130,9 +130,14 @@ def check_messages(messages: Sequence[Any]) -> Sequence[dict[str, Any]]:
         >>> [m["id"] for m in check_messages([{"text": "hoi"}, {"id": "m2", "text": "dag"}])]
         ['1', 'm2']
     """
-    if not isinstance(messages, (list, tuple)):  # a pandas Series or DataFrame, a generator, a string...
-        hint = ': use frame.to_dict("records")' if hasattr(messages, "to_dict") else ""
-        raise errors.InputError(f"Give the messages as a list of dicts, not {type(messages).__name__}{hint}.")
+    if not isinstance(messages, (list, tuple)):
+        # A generator or other iterable of dicts is read in full; a pandas Series or DataFrame (whose
+        # iteration gives its index or column names), a string or one dict is a mistake to name.
+        table = hasattr(messages, "to_dict")
+        if isinstance(messages, (str, bytes, dict)) or table or not hasattr(messages, "__iter__"):
+            hint = ': use frame.to_dict("records")' if table else ""
+            raise errors.InputError(f"Give the messages as a list of dicts, not {type(messages).__name__}{hint}.")
+        messages = list(messages)
     if all(type(m) is CheckedMessage for m in messages):
         return messages
     checked = []

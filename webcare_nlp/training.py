@@ -618,9 +618,9 @@ def _write_trained(result: TrainingResult, output: Path, name: str, records: lis
     result.engine.manifest = persist.save_artefact(output, result.engine.components(), manifest, extra)
 
 
-def set_current(model_dir: Path) -> None:
-    """Point models/CURRENT at `model_dir` when it lives in the project's models/ folder."""
-    versions.set_current(model_dir)
+def set_current(model_dir: Path) -> bool:
+    """Point models/CURRENT at `model_dir` when it lives in the project's models/ folder; whether it moved."""
+    return versions.set_current(model_dir)
 
 
 def _settings_for_hash(config: TrainingConfig) -> dict[str, Any]:

@@ -105,11 +105,16 @@ def train(
             version=None if output else name,
             feedback=feedback,
         )
-        if make_current and result.output is not None:
-            training.set_current(result.output)
+        moved = make_current and result.output is not None and training.set_current(result.output)
     except WebcareError as exc:
         fail(str(exc))
     typer.echo(f"trained on {result.n_messages} messages in {result.seconds:.1f} s -> {result.output}")
+    if make_current and not moved:
+        typer.echo(
+            "  models/CURRENT is unchanged: only a model in the project's models/ folder can be current; "
+            "use it with --model or WEBCARE_MODEL.",
+            err=True,
+        )
     if feedback is not None:
         typer.echo("  from feedback: " + ", ".join(f"{k} {v}" for k, v in result.sources.items() if k != "files"))
     for task, report in result.reports.items():

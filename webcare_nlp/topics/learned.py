@@ -9,6 +9,7 @@ scores, so a word the space never saw still counts.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -110,8 +111,12 @@ class GuidedTopicVectorizer(TopicVectorizer):
 
 
 def fit_topic_space(processed: list[ProcessedText], records: list[dict[str, Any]]) -> TopicSpace | None:
-    """A TopicSpace over the records' `faq_topic` labels, or None with fewer than MIN_TOPICS topics."""
-    rows = [i for i, r in enumerate(records) if r.get("faq_topic")]
+    """A TopicSpace over the records' `faq_topic` labels (those of two messages or more), or None with fewer
+    than MIN_TOPICS such topics."""
+    counts = Counter(str(r["faq_topic"]) for r in records if r.get("faq_topic"))
+    # A topic of one message teaches nothing about what its messages share (and a few rows spread over
+    # many such topics make scikit-learn warn that this looks like regression).
+    rows = [i for i, r in enumerate(records) if r.get("faq_topic") and counts[str(r["faq_topic"])] >= 2]
     topics = [str(records[i]["faq_topic"]) for i in rows]
     if len(set(topics)) < MIN_TOPICS:
         return None
