@@ -44,6 +44,8 @@ def test_list_use_and_find(models_dir):
         versions.find_version("team", models_dir)
     with pytest.raises(InputError, match="there are: team-20260301-bbbbbbb, team-20260101-aaaaaaa"):
         versions.find_version("nope", models_dir)
+    empty = runner.invoke(app, ["models", "use", " ", "--models-dir", str(models_dir)])
+    assert empty.exit_code == 2 and "give the name of a version" in empty.output
 
 
 def test_a_tampered_model_never_becomes_current(models_dir):

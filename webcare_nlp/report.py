@@ -50,12 +50,12 @@ def _table(header: list[str], rows: list[list[Any]], numeric_from: int = 1) -> s
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _png(draw: Any) -> str:
+def _png(draw: Any, alt: str) -> str:
     """Run `draw(target)` (which saves one figure to a file object) and return an <img> with the PNG inline."""
     buffer = io.BytesIO()
     draw(buffer)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img alt="plot" src="data:image/png;base64,{data}">'
+    return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{data}">'
 
 
 def _reliability(confidence: np.ndarray, correct: np.ndarray, title: str, target: Any, bins: int = 10) -> None:
@@ -116,8 +116,11 @@ def _label_section(evaluation: Evaluation, label: str) -> str:
         for name in [*present, "macro avg"]
     ]  # fmt: skip
     matrix = np.asarray(score.confusion)
-    confusion = _png(lambda target: plot_confusion(matrix, score.classes, f"{label}: confusion", target))
-    reliability = _png(lambda target: _reliability(confidence, correct, f"{label}: reliability", target))
+    title = f"{label}: confusion"
+    confusion = _png(lambda target: plot_confusion(matrix, score.classes, title, target), f"{label}: confusion matrix")
+    reliability = _png(
+        lambda target: _reliability(confidence, correct, f"{label}: reliability", target), f"{label}: reliability"
+    )
     return (
         f"<h2>{_esc(label)}</h2><p>macro-F1 <b>{score.macro_f1:.3f}</b> · accuracy {score.accuracy:.3f} · "
         f"ECE {score.ece:.3f} · {score.n} messages</p>"
@@ -172,7 +175,7 @@ def _worst_errors(evaluation: Evaluation, per_label: int = 10) -> str:
             for c, r, p, predicted in mistakes[:per_label]
         ]
         parts.append(
-            f"<h3>{_esc(label)}: {len(mistakes)} mistakes</h3>"
+            f"<h3>{_esc(label)}: {len(mistakes)} mistake{'s' if len(mistakes) != 1 else ''}</h3>"
             + _table(["id", "text", "gold", "predicted", "confidence"], rows, 4)
         )
     return "".join(parts)

@@ -71,6 +71,8 @@ def use_model(
     """
     from webcare_nlp import versions
 
+    if not name.strip():  # every name starts with "": it would match them all
+        fail("give the name of a version, as `webcare models list` shows them.")
     try:
         version = versions.use_version(name, models_dir)
     except WebcareError as exc:
