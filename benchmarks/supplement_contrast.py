@@ -6,7 +6,7 @@ on the same held-out rows, which never include the supplement. The NB-scaled SVM
 sentiment, reactive and platform) at fixed C values, so that only the data differs. This is how the corpus
 supplements are adopted: on training data, never on the evaluation sets.
 
-Usage: python -m benchmarks.supplement_contrast --prefix dining_ [--seeds 13 14] [--folds 5]
+Usage: python -m benchmarks.supplement_contrast --prefix dining_ [more prefixes] [--seeds 13 14] [--folds 5]
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from webcare_nlp.training import TrainingConfig, make_observations, targets
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--prefix", required=True, help="file names of the supplement start with this")
+    parser.add_argument(
+        "--prefix", required=True, nargs="+", help="file names of the supplement start with this (or one of these)"
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[13, 14])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--sentiment-c", type=float, nargs="+", default=[0.3, 1.0])
@@ -37,7 +39,7 @@ def main() -> None:
 
     config = TrainingConfig()
     records = load_labelled(TRAINING_DATA)
-    inside = np.array([r["_source"].startswith(args.prefix) for r in records])
+    inside = np.array([r["_source"].startswith(tuple(args.prefix)) for r in records])
     if not inside.any():
         raise SystemExit(f"no message file under {TRAINING_DATA} starts with {args.prefix!r}")
     rest, supplement = np.flatnonzero(~inside), np.flatnonzero(inside)
