@@ -131,7 +131,7 @@ def x_length(text: str) -> int:
 
     Example:
         >>> x_length("Top 👍 https://www.voorbeeld.nl/help/een-heel-lange-pagina")
-        29
+        30
     """
     text = unicodedata.normalize("NFC", text)
     links = 0
