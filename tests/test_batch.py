@@ -327,12 +327,30 @@ def test_kept_parquet_fields_of_any_type_reach_every_output(tmp_path, engine):
         summary = score_file(str(tmp_path / "in.parquet"), str(tmp_path / name), engine=engine, settings=settings)
         assert (summary.scored, summary.rejected) == (2, 0), name
     assert _read_jsonl(tmp_path / "out.jsonl")[0]["created_at"] == "2026-07-01T09:12:00"
-    assert pd.read_parquet(tmp_path / "out.parquet")["likes"].tolist() == ["3", "0"]  # kept fields are text
+    assert pd.read_parquet(tmp_path / "out.parquet")["likes"].tolist() == [3, 0]  # a number stays a number
     # A timestamp is ISO 8601 text, as a JSONL created_at is: in a table once, not quoted twice.
     assert pd.read_csv(tmp_path / "out.csv", dtype=str)["created_at"].tolist() == [
         "2026-07-01T09:12:00",
         "2026-07-02T10:00:00",
     ]
+
+
+def test_kept_fields_keep_their_type_in_parquet_and_a_mix_becomes_text(tmp_path, engine):
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows = [
+        {"text": "Waar is mijn pakket?", "likes": i, "share": i / 4, "flag": i % 2 == 0, "mixed": i if i < 6 else "x"}
+        for i in range(8)
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    settings = ScoreSettings(fields=("likes", "share", "flag", "mixed"), top_k=0)
+    # Chunks of 3: "mixed" is a number in the first two and text in the third, so the parts differ.
+    score_file(str(source), str(tmp_path / "out.parquet"), engine=engine, settings=settings, chunk_size=3)
+    table = pq.read_table(tmp_path / "out.parquet")
+    kinds = {name: str(table.schema.field(name).type) for name in ("likes", "share", "flag", "mixed")}
+    assert kinds == {"likes": "int64", "share": "double", "flag": "bool", "mixed": "string"}
+    assert table.column("likes").to_pylist() == list(range(8))
+    assert table.column("mixed").to_pylist() == ["0", "1", "2", "3", "4", "5", "x", "x"]
 
 
 def test_what_json_cannot_hold_is_kept_as_null_or_text(tmp_path, engine):

@@ -193,14 +193,9 @@ class ParquetWriter:
         for stale in self.folder.glob("*.parquet"):
             if int(stale.stem) >= self.closed:
                 stale.unlink()  # written after the last checkpoint: those rows are scored again
-        self.schema: Any = None
+        self.names: list[str] | None = None
         self._writer: Any = None
         self._rows = 0
-
-    def _schema(self, names: list[str]) -> Any:
-        import pyarrow as pa
-
-        return pa.schema([(name, getattr(pa, PARQUET_TYPES.get(name, "string"))()) for name in names])
 
     def write(self, chunk: ChunkResult) -> None:
         import pyarrow as pa
@@ -208,18 +203,20 @@ class ParquetWriter:
 
         if not chunk.columns:
             return
-        if self.schema is None:
-            self.schema = self._schema(list(chunk.columns))
+        if self.names is None:
+            self.names = list(chunk.columns)
         n = chunk.scored
-        columns = {}
-        for name in self.schema.names:
-            values = chunk.columns.get(name, [None] * n)
-            if name not in PARQUET_TYPES:
-                values = [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
+        columns, types = {}, []
+        for name in self.names:
+            values, kind = _typed(name, chunk.columns.get(name, [None] * n))
             columns[name] = values
+            types.append((name, kind))
+        schema = pa.schema([(name, getattr(pa, kind)()) for name, kind in types])
+        if self._writer is not None and self._writer.schema != schema:
+            self._close_part()  # a kept field's values changed type: the next part has its own schema
         if self._writer is None:
-            self._writer = pq.ParquetWriter(parquet_part(self.folder, self.closed), self.schema)
-        self._writer.write_table(pa.Table.from_pydict(columns, schema=self.schema))
+            self._writer = pq.ParquetWriter(parquet_part(self.folder, self.closed), schema)
+        self._writer.write_table(pa.Table.from_pydict(columns, schema=schema))
         self._rows += n
         if self._rows >= PARQUET_PART_ROWS:
             self._close_part()
@@ -240,13 +237,14 @@ class ParquetWriter:
         import pyarrow.parquet as pq
 
         self._close_part()
-        parts = sorted(self.folder.glob("*.parquet"))
-        schema = pq.ParquetFile(parts[0]).schema_arrow if parts else pa.schema([("id", pa.string())])
+        parts = sorted(self.folder.glob("*.parquet"), key=lambda part: int(part.stem))
+        schemas = [pq.ParquetFile(part).schema_arrow for part in parts]
+        schema = _unified(schemas) if schemas else pa.schema([("id", pa.string())])
         target = part_path(self.path)
         with pq.ParquetWriter(target, schema) as writer:
             for part in parts:
                 for batch in pq.ParquetFile(part).iter_batches():
-                    writer.write_batch(batch)
+                    writer.write_batch(batch.cast(schema))
         os.replace(target, self.path)
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -256,6 +254,44 @@ class ParquetWriter:
 
 
 Writer = JsonlWriter | CsvWriter | ParquetWriter
+
+
+def _typed(name: str, values: list[Any]) -> tuple[list[Any], str]:
+    """A column's values as Parquet can hold them, and the pyarrow type's name.
+
+    The contract's own columns have fixed types (a dict or list as JSON text). A kept input field keeps its
+    type when every value of the chunk has it: numbers stay numbers and booleans booleans; anything mixed
+    is written as JSON text, as in a JSONL output.
+    """
+    if name in PARQUET_TYPES:
+        return values, PARQUET_TYPES[name]
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, bool) for v in present):
+        return values, "bool_"
+    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        if all(-(2**63) <= v < 2**63 for v in present):
+            return values, "int64"
+    elif present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return [None if v is None else float(v) for v in values], "float64"
+    return [v if v is None or isinstance(v, str) else json.dumps(v) for v in values], "string"
+
+
+def _unified(schemas: list[Any]) -> Any:
+    """One schema for parts whose kept fields may differ in type: a column that is int in one part and
+    float in another becomes float, any other mix text (each value cast as Parquet writes it)."""
+    import pyarrow as pa
+
+    fields = []
+    for column in schemas[0].names:
+        kinds = {schema.field(column).type for schema in schemas}
+        if len(kinds) == 1:
+            kind = kinds.pop()
+        elif kinds <= {pa.int64(), pa.float64()}:
+            kind = pa.float64()
+        else:
+            kind = pa.string()
+        fields.append((column, kind))
+    return pa.schema(fields)
 
 
 def open_writer(output: str, fmt: str, *, state: dict[str, Any] | None = None) -> Writer:
