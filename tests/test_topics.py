@@ -92,6 +92,20 @@ def test_refit_keeps_ids_adds_new_and_marks_stale(pipeline):
     assert by_id[refund].new and not by_id[old["bagage"]].new
 
 
+def test_a_topic_that_grew_with_new_wording_keeps_its_id(pipeline):
+    first = TopicModel().fit(pipeline.process_many(BAGGAGE + APP, langs=["nl"] * 8))
+    grown = [
+        "Bagage zoek geraakt bij overstap, koffer nergens",
+        "Koffer vermist sinds de landing, bagageband leeg",
+        "Mijn bagage is nooit op de band verschenen",
+        "Kwijtgeraakte koffer, wie helpt mij met de bagage",
+    ]
+    assert first.predict(pipeline.process_many(grown, langs=["nl"] * 4)) == [None] * 4  # too far for the old model
+    second = TopicModel().fit(pipeline.process_many(BAGGAGE + grown + APP, langs=["nl"] * 12), previous=first)
+    assert second.labels_[:8] == [first.labels_[0]] * 8 and second.labels_[8] == first.labels_[4]
+    assert not any(t.stale for t in second.topics_)
+
+
 def test_predict_assigns_new_messages_and_respects_company(pipeline):
     model = TopicModel().fit(
         pipeline.process_many(BAGGAGE + APP, langs=["nl"] * 8), companies=["skyhop"] * 4 + ["bank"] * 4

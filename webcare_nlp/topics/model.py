@@ -224,7 +224,9 @@ class TopicModel(BaseEstimator):
         companies: list[str | None],
         previous: TopicModel | None,
     ) -> dict[int, str]:
-        """Topic ids: a cluster whose messages mostly (over half) fall in an old topic keeps its id."""
+        """Topic ids: a cluster keeps an old topic's id when most of its members that the old model places at
+        all (over half) fall in that topic, and they are at least a third of the cluster; the old model leaves
+        a topic's outer members unassigned, which must not make a grown topic new."""
         ids: dict[int, str] = {}
         next_number = 1
         if previous is not None:
@@ -232,8 +234,9 @@ class TopicModel(BaseEstimator):
             pairs = []
             for cluster in order:
                 members = old[clusters == cluster]
-                for old_id, count in Counter(m for m in members if m is not None).items():
-                    if count * 2 > len(members):
+                placed = Counter(m for m in members if m is not None)
+                for old_id, count in placed.items():
+                    if count * 2 > placed.total() and count * 3 >= len(members):
                         pairs.append((-count, cluster, old_id))
             taken: set[str] = set()
             for _, cluster, old_id in sorted(pairs, key=lambda p: (p[0], order.index(p[1]))):
