@@ -69,7 +69,11 @@ def topics(
     ] = None,
     report: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report here.")] = None,
     save: Annotated[
-        bool, typer.Option(help="Store the topic model with the engine, for analyze/suggest/score.")
+        bool,
+        typer.Option(
+            help="Store the topic model with the engine, for analyze/suggest/score. Later topics runs with that "
+            "model keep its topic ids and list its topics they no longer find as stale."
+        ),
     ] = False,
     min_size: Annotated[int, typer.Option(help="Smallest topic; smaller groups stay unassigned.", min=2)] = 3,
     n_topics: Annotated[int | None, typer.Option(help="A fixed number of topics (default: found).", min=1)] = None,
