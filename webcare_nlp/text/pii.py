@@ -99,6 +99,7 @@ _POSTCODE = re.compile(
     # In lower case only written together and with a house number ("1234ab 5"): "2000 km 5" is a distance.
     r"|(?<![\w-])[1-9]\d{3}(?!sa|sd|ss)[a-z]{2}[ ,]{1,2}\d{1,5}(?:[ -]?[a-zA-Z](?![\w]))?(?![\w-])"
 )
+_LETTERS_DIGITS = re.compile(r"(?<![\w-])[A-Z]{2,4}\d{6,12}(?![\w-])")
 _REFERENCE = re.compile(
     r"(?<![\w-])(?=[A-Z0-9]{8,24}(?![\w-]))(?=(?:[A-Z]*\d){3})(?=(?:\d*[A-Z]){2})[A-Z0-9]{8,24}(?![\w-])"
 )
@@ -130,7 +131,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # Hash-prefixed or letter-prefixed codes are order numbers even without a keyword: "#SH-4482913",
     # "MM7824417".
     ("order_number", _ORDER_CODE),
-    ("order_number", re.compile(r"(?<![\w-])[A-Z]{2,4}\d{6,12}(?![\w-])")),
+    ("order_number", _LETTERS_DIGITS),
     # A bare six-character code of capitals and digits is what airlines and tour operators print.
     (
         "booking_code",
@@ -150,7 +151,10 @@ _DIGIT = re.compile(r"\d")
 # phone number nine; every pattern not named here one, but the e-mail one none). A text without them skips
 # the pattern, and a text with neither a digit nor an "@" (most posts) skips them all.
 _SIGNS = {_EMAIL: ("@",), _ORDER_CODE: ("#", "-")}
-_MIN_DIGITS = {_EMAIL: 0, _PHONE: 9, _ORDER_CODE: 5, _POSTCODE: 4, _REFERENCE: 3}
+_MIN_DIGITS = {_EMAIL: 0, _PHONE: 9, _ORDER_CODE: 5, _POSTCODE: 4, _REFERENCE: 3, _LETTERS_DIGITS: 6}
+# Both code patterns match only where a capital and a digit meet: one scan decides whether to try them.
+_CAPITAL_BY_DIGIT = re.compile(r"[A-Z]\d|\d[A-Z]")
+_NEEDS_CAPITAL_BY_DIGIT = frozenset({_REFERENCE, _LETTERS_DIGITS})
 
 
 # Kinds whose pattern can take a date for a number ("Bestelling 2024-12-01", "01-12-2024 14:30").
@@ -197,6 +201,7 @@ def find_entities(text: str) -> list[Entity]:
     if not digits and "@" not in text:
         return found
     lowered = text.lower() if _ODD_CASE.search(text) is None else None
+    capital_by_digit = _CAPITAL_BY_DIGIT.search(text) is not None
     urls = [m.span() for m in _URL.finditer(text)] if "/" in text else []
     for kind, pattern in _PATTERNS:
         if digits < _MIN_DIGITS.get(pattern, 1):
@@ -209,6 +214,8 @@ def find_entities(text: str) -> list[Entity]:
             continue
         signs = _SIGNS.get(pattern)
         if signs is not None and not any(sign in text for sign in signs):
+            continue
+        if pattern in _NEEDS_CAPITAL_BY_DIGIT and not capital_by_digit:
             continue
         for match in pattern.finditer(text):
             group = "value" if "value" in pattern.groupindex and match.group("value") else 0
