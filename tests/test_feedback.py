@@ -30,6 +30,21 @@ def test_feedback_is_stored_masked_with_its_edit_distance(tmp_path: Path) -> Non
     assert row["final_text"] == stored["final_text"]
 
 
+def test_a_value_from_the_message_is_masked_in_the_reply_whatever_words_stand_around_it(tmp_path: Path) -> None:
+    # Filled in after "abonnementsnummer (", the customer's number lacks the keyword that finds it alone.
+    store = FeedbackStore(tmp_path / "f.db")
+    store.record(
+        suggestion_id="t1",
+        action="used",
+        text="Ik wil opzeggen per 1 juni, mijn klantnummer is 12345678",
+        suggested_text="Hoi, we zeggen abonnementsnummer (12345678) op per 1 juni.",
+        final_text="Hoi, we zeggen abonnementsnummer (12345678) op per 1 juni. ^JV",
+    )
+    stored = store.rows()[0]
+    assert "12345678" not in stored["suggested_text"] + stored["final_text"]
+    assert stored["suggested_text"] == "Hoi, we zeggen abonnementsnummer ({klantnummer}) op per 1 juni."
+
+
 def test_history_and_corrections(tmp_path: Path) -> None:
     store = FeedbackStore(tmp_path / "f.db")
     store.record(suggestion_id="t1", action="used", text="pakket kwijt", company="kistje")

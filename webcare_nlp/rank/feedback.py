@@ -15,7 +15,7 @@ from typing import Any
 
 from webcare_nlp import schema
 from webcare_nlp.errors import InputError
-from webcare_nlp.text.pii import find_entities, mask
+from webcare_nlp.text.pii import PLACEHOLDERS, Entity, find_entities, mask
 
 ACTIONS = ("used", "edited", "rejected")
 LABEL_FIELDS = ("intent", "sentiment", "reactive", "reply_expected", "platform")
@@ -126,15 +126,16 @@ class FeedbackStore:
         checked_labels = _check_labels(labels)
         # Measured on the texts as written: masking would hide an edit made inside a phone number.
         distance = edit_distance(suggested_text, final_text) if suggested_text and final_text else None
+        found = find_entities(clean)
         row = {
             "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "message_id": message_id,
-            "text": mask(clean, find_entities(clean)),
+            "text": mask(clean, found),
             "company": company,
             "suggestion_id": suggestion_id,
             "action": action,
-            "suggested_text": _masked(suggested_text),
-            "final_text": _masked(final_text),
+            "suggested_text": _masked(suggested_text, found),
+            "final_text": _masked(final_text, found),
             "edit_distance": distance,
             "labels": json.dumps(checked_labels, ensure_ascii=False) if checked_labels else None,
             "agent": agent,
@@ -192,8 +193,16 @@ class FeedbackStore:
         }
 
 
-def _masked(text: str | None) -> str | None:
-    return mask(text, find_entities(text)) if text else text
+def _masked(text: str | None, from_message: list[Entity]) -> str | None:
+    """A reply masked as a message is, and every value found in the customer's message masked wherever it
+    stands in it: filled in after "abonnementsnummer (" a customer number lacks the words that find it."""
+    if not text:
+        return text
+    masked = mask(text, find_entities(text))
+    for entity in sorted(from_message, key=lambda e: -len(e.text)):  # "12345678" before a "1234" inside it
+        if len(entity.text) >= 4:
+            masked = masked.replace(entity.text, PLACEHOLDERS[entity.kind])
+    return masked
 
 
 def _check_labels(labels: dict[str, Any] | None) -> dict[str, Any]:
