@@ -417,3 +417,12 @@ def test_feedback_another_process_recorded_reaches_the_server(tmp_path):
         assert client.app.state.services.refresher.idle.wait(60)
         after = {s["id"]: s["why"] for s in client.post("/suggest", json=PARCEL).json()["suggestions"]}
         assert "used 1x before" in after["nazoeken"]
+
+
+def test_the_agents_own_signature_wins_over_the_servers(tmp_path):
+    with make_client(tmp_path, _parcel_engine(tmp_path / "feedback.sqlite3")) as client:
+        default = client.post("/suggest", json=PARCEL).json()["suggestions"]
+        own = client.post("/suggest", json={**PARCEL, "initials": "JV"}).json()["suggestions"]
+        assert default and all(s["text"].endswith("^IB") for s in default)
+        assert own and all(s["text"].endswith("^JV") for s in own)
+        assert client.post("/suggest", json={**PARCEL, "initials": "J\u0000V"}).status_code == 422

@@ -386,3 +386,29 @@ def test_the_api_docs_work_offline(chromium: str, server: dict[str, Any]) -> Non
         expect(tab.locator(".opblock-summary-path", has_text="/suggest").first).to_be_visible()
         browser.close()
     assert outside == []
+
+
+def test_own_signature_channel_change_and_a_double_click(page: Any, server: dict[str, Any]) -> None:
+    from playwright.sync_api import expect
+
+    if not server["health"]["suggestions"]:
+        pytest.skip("the shipped model has no ranker, so the server offers no suggestions to take")
+    # The agent's own signature wins over the server's (IB), in the text the server fills in.
+    page.fill("#agent-initials", "^JV")
+    page.press("#text", "Control+Enter")
+    expect(page.locator("#cards .card .preview").first).to_contain_text("^JV", timeout=60_000)
+    assert "^IB" not in page.locator("#cards").inner_text()
+    # Another channel re-runs the analysis: results for the old one must not stay ready to copy.
+    expect(page.locator("#platform-out")).to_contain_text("kanaal van de klant")
+    page.select_option("#channel", "whatsapp")
+    expect(page.locator("#platform-out")).to_contain_text("eigen kanaal", timeout=60_000)
+    # Two quick clicks on "used" store one row.
+    from webcare_nlp.rank.feedback import FeedbackStore
+
+    before = len(FeedbackStore(server["database"]).rows())
+    card = page.locator("#cards .card").first
+    for placeholder in card.locator(".inputs input").all():
+        placeholder.fill("KL1234")
+    card.locator(".fb[data-action='used']").dblclick()
+    expect(card.locator(".fb-status")).to_contain_text("Opgeslagen")
+    assert len(FeedbackStore(server["database"]).rows()) == before + 1

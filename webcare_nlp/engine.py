@@ -286,6 +286,7 @@ class Engine:
                 author=messages[i].get("author") or messages[i].get("name"),
                 entities=results[i]["entities"],
                 intent=results[i]["intent"],
+                initials=messages[i].get("initials"),
             )
             for i in wanted
         ]

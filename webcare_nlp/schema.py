@@ -101,7 +101,7 @@ def check_message(record: Any, *, default_id: str) -> dict[str, Any]:
             message[field] = None
         elif value not in allowed:
             raise errors.InputError(f"Unknown {field} {value!r}; use one of: {', '.join(allowed)}.")
-    for field in ("company", "author", "name", "lang"):
+    for field in ("company", "author", "name", "lang", "initials"):
         value = message.get(field)
         if value == "":
             message[field] = None

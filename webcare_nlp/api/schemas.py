@@ -81,8 +81,15 @@ class SuggestIn(MessageIn):
     """A message plus how many suggestions to return."""
 
     # Strict: a top_k of true or "3", or an always of "yes", is a client's mistake, not a value to coerce.
-    top_k: int = Field(3, ge=1, le=10, strict=True, description="How many suggestions.")
+    top_k: int = Field(
+        3, ge=1, le=10, strict=True, description="How many suggestions of each kind (templates, then articles)."
+    )
     always: bool = Field(False, strict=True, description="Suggest even when no reply is expected.")
+    initials: str | None = Field(
+        None, max_length=_SHORT, description="The agent's signature for {initialen}; the server's when left out."
+    )
+
+    _initials = field_validator("initials")(_short_field)
 
 
 class ScoreIn(BaseModel):
@@ -92,7 +99,7 @@ class ScoreIn(BaseModel):
 
     messages: list[MessageIn] = Field(..., min_length=1, description="The messages, in order.")
     suggest: bool = Field(False, strict=True, description="Add ranked suggestions to every result.")
-    top_k: int = Field(3, ge=1, le=10, strict=True)
+    top_k: int = Field(3, ge=1, le=10, strict=True, description="With suggest: how many of each kind.")
 
 
 class LabelsIn(BaseModel):

@@ -30,6 +30,8 @@ class Request:
     author: str | None = None
     entities: list[dict[str, Any]] = field(default_factory=list)
     intent: str | None = None
+    # The signature of the agent who asks, over the suggester's default (the page's own field).
+    initials: str | None = None
 
 
 class Suggester:
@@ -144,7 +146,7 @@ class Suggester:
             filled = fill_template(
                 item.text,
                 name=request.author,
-                initials=self.initials,
+                initials=request.initials or self.initials,
                 entities=request.entities,
                 channel=request.query.channel,
                 link=link,
@@ -184,7 +186,7 @@ class Suggester:
         if closest is not None:
             # The example is a past customer's message: show it masked, like everything else.
             example = _masked(closest)
-            example = example if len(example) <= 60 else example[:57] + "..."
+            example = shortened(example)
             parts.append({"reason": "history", "count": similar, "example": example})
         uses = int(self.index.usage[kind][index])
         if uses:
@@ -205,6 +207,22 @@ def reason_in_english(part: dict[str, Any]) -> str:
     if reason == "uses":
         return f"used {part['count']}x before"
     return f"{part['company']}'s own"
+
+
+def shortened(text: str, limit: int = 60) -> str:
+    """`text` cut to `limit` characters with "...", never inside a placeholder ("{referent..." reads as a leak).
+
+    Example:
+        >>> shortened("Mijn bestelling met referentie nummer {referentie} is er nog steeds niet")
+        'Mijn bestelling met referentie nummer {referentie} is er...'
+        >>> shortened("Hoi, waar blijft mijn pakket met barcode en {trackingcode} nou eigenlijk?")
+        'Hoi, waar blijft mijn pakket met barcode en...'
+    """
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 3]
+    opened = cut.rfind("{")
+    return (cut[:opened] if opened > cut.rfind("}") else cut).rstrip() + "..."
 
 
 # The same few past messages are shown as examples again and again: mask each once.

@@ -121,6 +121,8 @@ function readForm() {
     const value = $(field).value.trim();
     if (value) message[field] = value;
   }
+  // The agent's own signature wins over the server's default.
+  if (initials()) message.initials = initials();
   return message;
 }
 
@@ -232,7 +234,7 @@ function renderAnalysis(r) {
 
   const found = r.entities || [];
   $("entities").replaceChildren(...(found.length
-    ? found.map((e) => badge(ENTITY[e.kind] || e.kind, "pii"))
+    ? [...new Set(found.map((e) => e.kind))].map((kind) => badge(ENTITY[kind] || kind, "pii"))
     : [document.createTextNode("Geen persoonsgegevens gevonden.")]));
   $("masked").replaceChildren(...highlight(r.masked_text || "", "masked-ph"));
   $("masked").hidden = !found.length;
@@ -252,13 +254,24 @@ function dutchReason(r) {
 
 // The server sends each suggestion's reasons as data (why_parts, advice_parts); the English `why` is the
 // fallback for a server without them.
+const CHANNEL_NAME = {
+  twitter: "X/Twitter", instagram: "Instagram", facebook: "Facebook", messenger: "Messenger", whatsapp: "WhatsApp",
+  review: "een reviewsite", forum: "een forum", blog_comment: "een blogreactie", email: "e-mail", other: "dit kanaal",
+};
+const ONE_TO_ONE = new Set(["whatsapp", "messenger", "email"]);
+
 function dutchWhy(s) {
   const parts = s.why_parts ? s.why_parts.map(dutchPart) : (s.why ? [s.why] : []);
   let text = parts.length ? `Waarom: ${parts.join("; ")}` : (s.why_parts ? "Waarom: de beste overeenkomst in de bibliotheek" : "");
   const fit = s.advice_parts;
   if (fit) {
-    text += ` · ${fit.length} tekens, meer dan de ${fit.limit} van ${fit.channel}: stuur het als ${fit.where || "privébericht"}`;
-    text += fit.link ? ` of antwoord kort met de link ${fit.link}` : " of maak het korter";
+    text += ` · ${fit.length} tekens, meer dan de ${fit.limit} van ${CHANNEL_NAME[fit.channel] || fit.channel}: `;
+    if (ONE_TO_ONE.has(fit.channel)) {
+      text += fit.link ? `maak het korter of stuur de link ${fit.link}` : "maak het korter of splits het";
+    } else {
+      text += `stuur het als ${fit.where || "privébericht"}`;
+      text += fit.link ? ` of antwoord kort met de link ${fit.link}` : " of maak het korter";
+    }
   } else if (s.advice) {
     text += ` · ${s.advice}`;
   }
@@ -269,7 +282,7 @@ function dutchPart(part) {
   switch (part.reason) {
     case "intent": return `past bij ${(INTENT[part.intent] || part.intent).toLowerCase()}`;
     case "terms": return `deelt ${part.terms.join(", ")}`;
-    case "history": return `gestuurd bij ${part.count} vergelijkbare ${part.count === 1 ? "bericht" : "berichten"}, bv. "${part.example}"`;
+    case "history": return `gestuurd bij ${part.count} ${part.count === 1 ? "vergelijkbaar bericht" : "vergelijkbare berichten"}, bv. "${part.example}"`;
     case "uses": return `${part.count}x eerder gebruikt`;
     case "company": return `eigen tekst van ${part.company}`;
     default: return "";
@@ -342,7 +355,8 @@ function buildCard(suggestion, index) {
   node.querySelector(".kind").textContent = suggestion.kind === "article" ? "Artikel" : "Sjabloon";
   node.querySelector(".kind").classList.add(suggestion.kind);
   node.querySelector(".title").textContent = suggestion.title || suggestion.id;
-  node.querySelector(".score").textContent = percent(suggestion.score || 0);
+  // A ranking score, not a certainty: 0.9999 is shown as 99%, never 100%.
+  node.querySelector(".score").textContent = `${Math.min(99, Math.round((suggestion.score || 0) * 100))}%`;
   node.querySelector(".why").textContent = dutchWhy(suggestion);
 
   const editor = node.querySelector(".editor");
@@ -378,8 +392,12 @@ function buildInputs(card) {
     label.append(`${name} `);
     if ((card.suggestion.withheld || []).includes(name)) {
       // The message holds it, but it is personal data and this reply is public.
-      label.title = "Personal data from the message: not filled in on a public channel";
+      label.title = "Persoonsgegeven uit het bericht: niet ingevuld, want dit kanaal is openbaar.";
       label.classList.add("withheld");
+      const note = document.createElement("span");
+      note.className = "withheld-note";
+      note.textContent = "persoonsgegeven: niet openbaar delen, vraag het via DM of herschrijf de zin";
+      label.append(note);
     }
     const input = document.createElement("input");
     input.dataset.placeholder = name;
@@ -424,7 +442,7 @@ function refreshCard(card) {
     preview.replaceChildren(...highlight(text, "needs"));
   }
   const missing = [...text.matchAll(PLACEHOLDER)].map((m) => m[1]);
-  const length = [...text].length;
+  const length = state.message.channel === "twitter" ? xLength(text) : [...text].length;
   const count = card.node.querySelector(".count");
   count.textContent = s.kind === "article" ? "" : s.limit ? `${length} / ${s.limit} tekens` : `${length} tekens`;
   count.classList.toggle("over", Boolean(s.limit && length > s.limit));
@@ -432,6 +450,21 @@ function refreshCard(card) {
   copyButton.disabled = missing.length > 0;
   copyButton.title = missing.length ? `Vul eerst in: ${missing.join(", ")}` : "Kopieer naar het klembord";
   card.node.classList.toggle("incomplete", missing.length > 0);
+}
+
+// A reply's length as X counts it, as the server does (rank/fill.py x_length): a link 23, an emoji 2,
+// characters outside the Latin and similar ranges 2.
+const X_LINK = /https?:\/\/\S+|www\.\S+|(?<![\w@.-])(?:[a-z0-9-]+\.)+(?:com|nl|be|org|net|eu|de|fr|io|info|shop)\b(?:\/\S*)?/giu;
+const X_EMOJI = /\p{Regional_Indicator}{2}|\p{Extended_Pictographic}[\u{fe0f}\u{1f3fb}-\u{1f3ff}]*(?:\u{200d}\p{Extended_Pictographic}[\u{fe0f}\u{1f3fb}-\u{1f3ff}]*)*|[#*0-9]\u{fe0f}?\u{20e3}/gu;
+const X_WIDE = /[^\u{0}-\u{10ff}\u{2000}-\u{200d}\u{2010}-\u{201f}\u{2032}-\u{2037}]/gu;
+
+function xLength(text) {
+  let rest = text.normalize("NFC");
+  const links = (rest.match(X_LINK) || []).length;
+  rest = rest.replace(X_LINK, "");
+  const emoji = (rest.match(X_EMOJI) || []).length;
+  rest = rest.replace(X_EMOJI, "");
+  return 23 * links + 2 * emoji + [...rest].length + (rest.match(X_WIDE) || []).length;
 }
 
 // Only an absolute http(s) address may become a link.
@@ -462,6 +495,12 @@ async function copy(card) {
 
 async function sendFeedback(card, action) {
   const s = card.suggestion;
+  const buttons = card.node.querySelectorAll(".fb");
+  if (card.sending) return;  // a double click stores one row
+  card.sending = true;
+  buttons.forEach((b) => { b.disabled = true; });
+  // Sent after a change to the text itself (not only the blanks filled in): that is an edit.
+  if (action === "used" && card.edited !== null && card.edited !== s.text) action = "edited";
   const body = {
     message_id: state.result.id,
     suggestion_id: s.id,
@@ -481,10 +520,11 @@ async function sendFeedback(card, action) {
     await api("/feedback", body);
     status.textContent = { used: "Opgeslagen: gebruikt.", edited: "Opgeslagen: aangepast.", rejected: "Opgeslagen: afgewezen." }[action];
     card.node.classList.add(`done-${action}`);
-    card.node.querySelectorAll(".fb").forEach((b) => { b.disabled = true; });
   } catch (error) {
     status.textContent = `Niet opgeslagen: ${error.message}`;
     status.classList.add("failed");
+    buttons.forEach((b) => { b.disabled = false; });
+    card.sending = false;
   }
 }
 
@@ -502,6 +542,13 @@ $("message-form").addEventListener("submit", (event) => {
   event.preventDefault();
   analyze(false);
 });
+// Another channel or platform changes the decision, the filling in and the length limit: results made for
+// the old one must not stay on screen, ready to copy.
+for (const id of ["channel", "platform"]) {
+  $(id).addEventListener("change", () => {
+    if (state.result && $("text").value.trim()) analyze(state.always);
+  });
+}
 document.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
     // In a suggestion (its editor or a placeholder field) Ctrl+Enter must not re-analyse: that would
