@@ -57,6 +57,15 @@ def test_corrections_merge_into_the_corpus_without_duplicates(store, tiny_model)
     assert {u for h in merged.history for u in h["used"]} >= {"t-1", "t-5"}
 
 
+def test_the_newest_correction_wins_over_an_older_one_of_the_same_text_written_otherwise(tmp_path, tiny_model):
+    store = FeedbackStore(tmp_path / "f.db")
+    for text, intent in (("Pakket kwijt, wat nu?", "complaint"), ("pakket kwijt,  wat nu?", "question")):
+        store.record(suggestion_id="t", action="used", text=text, labels={"intent": intent})
+    store.record(suggestion_id="t", action="used", text="Pakket kwijt, wat nu?", labels={"intent": "request"})
+    merged = merge_feedback([], store, engine=Engine.load(tiny_model))
+    assert [r["intent"] for r in merged.records] == ["request"]
+
+
 def test_train_with_feedback_says_how_much_came_from_it(store, tiny_corpus, tiny_config, tiny_model, tmp_path):
     from webcare_nlp.training import train
 
@@ -76,3 +85,11 @@ def test_a_missing_feedback_database_is_a_clear_error(tmp_path, tiny_corpus):
         open_store(tmp_path / "nope.db")
     result = runner.invoke(app, ["train", "--data", str(tiny_corpus), "--feedback", str(tmp_path / "nope.db")])
     assert result.exit_code == 2 and "No feedback database" in result.output
+
+
+def test_a_correction_whose_intent_the_model_guessed_outside_the_label_set_is_left_out(tmp_path, tiny_model):
+    # Only the sentiment was corrected; the intent is the current model's guess, from another label set.
+    store = FeedbackStore(tmp_path / "f.db")
+    store.record(suggestion_id="t", action="used", text="Waar is mijn koffer?", labels={"sentiment": "negative"})
+    merged = merge_feedback([], store, engine=Engine.load(tiny_model), intents=("order_status",))
+    assert merged.records == [] and "is not in the label set" in merged.skipped[0]

@@ -87,6 +87,13 @@ def merge_feedback(
             before = {k: row.get(k) for k in (*_TRAINED, "reply_expected")}
         else:
             guess = predicted[correction["id"]]
+            if "intent" not in labels and guess["intent"] not in intents:
+                # The model that guessed the labels the agent left alone has another label set.
+                merged.skipped.append(
+                    f"{correction['id']}: no intent was corrected, and the model's guess {guess['intent']!r} is not "
+                    "in the label set"
+                )
+                continue
             row = {"id": correction["id"], "text": correction["text"], **{k: guess[k] for k in _TRAINED}}
             before = None
         candidate = {**row, **labels}

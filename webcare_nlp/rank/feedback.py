@@ -175,10 +175,13 @@ class FeedbackStore:
         return out
 
     def corrections(self) -> list[dict[str, Any]]:
-        """Messages whose labels an agent corrected, newest correction per message text."""
+        """Messages whose labels an agent corrected, newest correction per message text, oldest first: applied
+        in this order, the newest correction of a message wins also over one of the same text written a
+        little differently ("Pakket kwijt" and "pakket  kwijt")."""
         latest: dict[str, dict[str, Any]] = {}
         for row in self.rows():
             if row["labels"]:
+                latest.pop(row["text"], None)  # to the end: the order is that of each text's newest correction
                 latest[row["text"]] = {"id": f"feedback-{row['id']}", "text": row["text"], **json.loads(row["labels"])}
         return list(latest.values())
 
