@@ -284,6 +284,10 @@ def test_feedback_is_stored_masked(client, tmp_path):
     history = store.history()
     assert [h["used"] for h in history[-4:]] == [["gen-sorry-01"], ["gen-sorry-01"], [], ["gen-sorry-01"]]
     assert store.corrections()[-1]["intent"] == "complaint"
+    assert used.json()["labels"] == {"intent": "complaint", "reply_expected": True}  # an object, as sent
+    # An intent is checked against the serving model's own label set (a team model has its own).
+    wrong = client.post("/feedback", json={**body, "action": "used", "labels": {"intent": "klacht"}})
+    assert wrong.status_code == 422 and "this model's intents are: " in wrong.json()["error"]
 
 
 def test_concurrent_feedback_loses_no_row(tmp_path):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 from starlette.concurrency import run_in_threadpool
 
 from webcare_nlp.api.schemas import FeedbackIn
@@ -23,7 +24,13 @@ async def feedback(body: FeedbackIn, services: Annotated[Services, Depends(get_s
     fields = body.model_dump(exclude_none=True)
     if body.labels is not None:
         fields["labels"] = body.labels.model_dump(exclude_none=True)
+        known = [str(label) for label in services.engine.models["intent"].classes_]
+        if body.labels.intent and body.labels.intent not in known:  # a team model has its own intents
+            detail = f"Unknown intent {body.labels.intent!r}; this model's intents are: {', '.join(known)}."
+            raise HTTPException(422, f"labels.intent: {detail}")
     record: dict[str, Any] = await run_in_threadpool(lambda: store.record(**fields))
+    if isinstance(record.get("labels"), str):  # stored as JSON text; answered as the object that was sent
+        record = {**record, "labels": json.loads(record["labels"])}
     # Every recorded suggestion joins the ranker's history: rebuild it in the background, so that later
     # rankings take it in (the response does not wait for that).
     services.refresher.request()

@@ -107,16 +107,15 @@ class LabelsIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    intent: str | None = _one_of(schema.INTENTS, "The right intent.")
+    intent: str | None = Field(
+        None, max_length=_SHORT, description="The right intent: one the serving model predicts (a team's own too)."
+    )
     sentiment: str | None = _one_of(schema.SENTIMENTS, "The right sentiment.")
     reactive: bool | None = Field(None, strict=True)
     reply_expected: bool | None = Field(None, strict=True)
     platform: str | None = _one_of(schema.PLATFORMS, "The right platform.")
 
-    @field_validator("intent")
-    @classmethod
-    def _intent(cls, value: str | None) -> str | None:
-        return _check_choice(value, schema.INTENTS, "intent")
+    _intent = field_validator("intent")(_short_field)  # checked against the serving model's intents
 
     @field_validator("sentiment")
     @classmethod

@@ -239,7 +239,9 @@ function renderAnalysis(r) {
   $("masked").replaceChildren(...highlight(r.masked_text || "", "masked-ph"));
   $("masked").hidden = !found.length;
 
-  fillSelect($("fix-intent"), INTENT, r.intent);
+  // The model's own intents (a team model has its own, such as order_status), named in Dutch where known.
+  const intents = Object.fromEntries(Object.keys(r.intent_scores || INTENT).map((k) => [k, INTENT[k] || k]));
+  fillSelect($("fix-intent"), intents, r.intent);
   fillSelect($("fix-sentiment"), SENTIMENT, r.sentiment);
   $("fix-reply").value = "";
 }
