@@ -180,7 +180,10 @@ def test_saved_topic_model_is_used_by_analyze_and_keeps_ids(archive, tmp_path, t
     result = engine.analyze("Mijn koffer is kwijt, niet aangekomen op Schiphol")
     assert result["topic"] == first["m0"] and result["topic_label"]
     assert engine.analyze("Lekker weer vandaag, zon op het strand")["topic"] is None
-    # Only questions, requests and complaints get an FAQ topic, as only they were clustered.
+    # Only the intents the topics were found among get one: every intent after --all-intents, and
+    # questions, requests and complaints otherwise (a compliment that shares words with a topic is no FAQ).
+    assert engine.topic_model.intents_ is None
+    engine.topic_model.intents_ = FAQ_INTENTS
     results = engine.analyze_many(
         [
             {"text": text}

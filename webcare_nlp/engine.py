@@ -352,9 +352,10 @@ class Engine:
         ]
         if self.topic_model is not None:
             # The saved topic model (`webcare topics --save`); a message far from every topic keeps None.
-            # Only questions, requests and complaints were clustered into FAQ topics: small talk that shares a
-            # word with one ("wat een dag vandaag") is not an FAQ.
-            asks = [r["intent"] in FAQ_INTENTS for r in results]
+            # Only the intents the topics were found among get one (questions, requests and complaints unless
+            # `topics --all-intents`): small talk that shares a word with a topic ("wat een dag vandaag") is no FAQ.
+            clustered = getattr(self.topic_model, "intents_", FAQ_INTENTS)
+            asks = [clustered is None or r["intent"] in clustered for r in results]
             topics = self.topic_model.predict(
                 [p for p, ask in zip(processed, asks, strict=True) if ask],
                 companies=[m.get("company") for m, ask in zip(messages, asks, strict=True) if ask],

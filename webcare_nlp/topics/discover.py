@@ -128,6 +128,8 @@ def discover_topics(
     processed = pipeline.process_many([m["text"] for m in chosen], langs=[m.get("lang") for m in chosen])
     companies = [m.get("company") for m in chosen]
     topic_model.fit(processed, companies=companies, previous=previous)
+    # Which intents it was fitted on, so that a saved model gives topics to those only (None: every intent).
+    topic_model.intents_ = tuple(keep_intents) if keep_intents is not None else None
     labels = iter(topic_model.labels_)
     topics_of_messages = [next(labels) if keep else None for keep in selected]
     times = [parse_time(m.get("created_at")) for m in messages]
