@@ -99,6 +99,13 @@ def test_models_compare(models_dir, tmp_path):
     compared = runner.invoke(app, ["models", "compare", a, b, "--data", str(data), "--json", "--bootstrap", "50"])
     rows = json.loads(compared.output)["rows"]
     assert rows and all(row["difference"] == 0 for row in rows)
+    # Its macro-F1 is the one `evaluate` reports for the same model and file.
+    from webcare_nlp.engine import Engine
+    from webcare_nlp.evaluation import evaluate
+
+    expected = evaluate(Engine.load(a), tiny_records()).labels["intent"].macro_f1
+    (row,) = [row for row in rows if row["metric"] == "intent macro-F1"]
+    assert row["a"] == pytest.approx(expected, abs=1e-3)
 
 
 @pytest.mark.parametrize("command", [["models", "list"], ["models", "use"], ["models", "compare"], ["review"]])

@@ -90,8 +90,10 @@ def _label_metrics(
         correct = (gold == predicted[key]).astype(float)
         return np.asarray([expected_calibration_error(confidence[key][row], correct[row]) for row in samples])
 
+    # As `evaluate` averages (scikit-learn's default): the gold classes and those the model predicted.
+    averaged = {key: sorted(set(present) | set(predicted[key].tolist())) for key in outputs}
     metrics: Metrics = {
-        f"{label} macro-F1": lambda s, key: f1(s, key)[:, present].mean(axis=1),
+        f"{label} macro-F1": lambda s, key: f1(s, key)[:, averaged[key]].mean(axis=1),
         f"{label} accuracy": lambda s, key: (gold[s] == predicted[key][s]).mean(axis=1),
         f"{label} ECE": ece,
     }
