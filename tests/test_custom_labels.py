@@ -203,4 +203,7 @@ def test_train_says_when_a_model_outside_models_cannot_become_current(tmp_path, 
     result = runner.invoke(app, ["train", "--output", str(tmp_path / "elsewhere")])
     assert result.exit_code == 0 and "models/CURRENT is unchanged" in result.output
     result = runner.invoke(app, ["train", "--output", str(tmp_path / "elsewhere"), "--no-current"])
-    assert result.exit_code == 0 and "CURRENT" not in result.output
+    assert result.exit_code == 0 and "CURRENT" not in result.output and "no 'other'" not in result.output
+    # A label set without "other" would give spam a reply: said before training.
+    result = runner.invoke(app, ["train", "--output", str(tmp_path / "e"), "--intents", "question,complaint"])
+    assert result.exit_code == 0 and "the intents have no 'other'" in result.output

@@ -98,6 +98,12 @@ def train(
         settings = training.TrainingConfig.from_file(
             config, seed=seed, intents=training.intent_set(intents) if intents is not None else None
         )
+        if settings.intents and "other" not in settings.intents:  # () is labels.md's six
+            typer.echo(
+                "warning: the intents have no 'other': spam and off-topic posts will get one of the others, and "
+                "a reply where the rule says none (seed 002 keeps 'other' from replies).",
+                err=True,
+            )
         result = training.train(
             data=data or [TRAINING_DATA],  # the project's, wherever the command is run from
             output=output,
