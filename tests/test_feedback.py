@@ -128,3 +128,16 @@ def test_a_summary_of_a_missing_database_does_not_create_it(tmp_path: Path) -> N
     missing = tmp_path / "feedback.db"
     result = CliRunner().invoke(app, ["feedback", "--db", str(missing), "--summary"])
     assert result.exit_code == 2 and "No feedback database" in result.output and not missing.exists()
+
+
+def test_the_cli_refuses_an_intent_the_current_model_does_not_know(tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from webcare_nlp.cli import app
+
+    monkeypatch.delenv("WEBCARE_MODEL", raising=False)
+    store = tmp_path / "feedback.db"
+    args = ["feedback", "--db", str(store), "--suggestion", "t1", "--action", "used", "--text", "koffer kwijt"]
+    result = CliRunner().invoke(app, [*args, "--intent", "bogus"])
+    assert result.exit_code == 2 and "unknown intent 'bogus'" in result.output and not store.exists()
+    assert CliRunner().invoke(app, [*args, "--intent", "complaint"]).exit_code == 0

@@ -202,6 +202,8 @@ def feedback(
         fail(f"No feedback database at {db}.")
     if not summary and not (suggestion and action and text):  # before the store is created
         fail("give --suggestion, --action and --text (or --summary).")
+    if intent and not summary:
+        _check_intent(intent)  # before the store is created
     try:
         store = FeedbackStore(db)
         if summary:
@@ -223,3 +225,17 @@ def feedback(
         fail(str(exc))
     distance = f", edit distance {row['edit_distance']}" if row["edit_distance"] is not None else ""
     typer.echo(f"recorded {row['action']} of {row['suggestion_id']} (#{row['id']}{distance})")
+
+
+def _check_intent(intent: str) -> None:
+    """A corrected intent must be one the current model predicts (a team model's own included); with no
+    current model to ask, labels.md's six."""
+    from webcare_nlp import persist, schema
+    from webcare_nlp.errors import ModelError
+
+    try:
+        known = persist.read_manifest(persist.resolve_model_dir()).get("labels", {}).get("intent") or schema.INTENTS
+    except ModelError:
+        known = schema.INTENTS
+    if intent not in known:
+        fail(f"unknown intent {intent!r}; the current model's intents are: {', '.join(known)}.")
