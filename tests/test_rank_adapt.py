@@ -164,3 +164,20 @@ def test_the_default_history_is_not_a_teams_own_and_does_not_reweight(tiny_model
     # The CLI and the API pass the default library explicitly; they must rank as an engine without one.
     explicit = Engine.load(tiny_model, library=default)
     assert explicit.suggester.rankers is explicit.rankers
+
+
+def test_a_fit_feature_never_gets_a_negative_weight():
+    # A history that teaches "the worse the words fit, the likelier sent" (labels from another label set can
+    # do that to intent fit) must not make a ranker lift what does not fit: the feature is left out.
+    import numpy as np
+
+    from webcare_nlp.rank.index import FEATURES
+    from webcare_nlp.rank.ranker import FITS, Ranker
+
+    rng = np.random.default_rng(0)
+    X = rng.random((400, len(FEATURES)))
+    y = (X[:, FEATURES.index("popularity")] - X[:, FEATURES.index("word_sim")] > 0).astype(int)
+    ranker = Ranker(C=10.0).fit(X, y)
+    weights = ranker.weights()
+    assert weights["word_sim"] == 0.0 and weights["popularity"] > 0
+    assert all(weights[name] >= 0 for name in FITS)

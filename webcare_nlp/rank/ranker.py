@@ -13,6 +13,9 @@ from sklearn.utils.validation import check_is_fitted
 from webcare_nlp.errors import ModelError
 from webcare_nlp.rank.index import FEATURES
 
+# Features that measure how well a candidate fits the message: their weight may not be negative.
+FITS = frozenset({"intent_fit", "sentiment_fit", "word_sim", "char_sim", "title_sim"})
+
 
 class Ranker(BaseEstimator):
     """Scores candidate feature rows (see `index.FEATURES`) with the chance that an agent sends it.
@@ -44,15 +47,25 @@ class Ranker(BaseEstimator):
         # no learnable weight; left in, it would leak into the intercept and misfire on a library
         # where it does vary.
         varying = X.std(axis=0) > 0
-        model = LogisticRegression(C=self.C, max_iter=2000, random_state=self.random_state)
-        model.fit(X[:, varying], np.asarray(y, dtype=int))
+        names = FEATURES if X.shape[1] == len(FEATURES) else _positional(X.shape[1])
+        while True:
+            model = LogisticRegression(C=self.C, max_iter=2000, random_state=self.random_state)
+            model.fit(X[:, varying], np.asarray(y, dtype=int))
+            # How well a template fits the message's intent, sentiment and words can only speak for it. A
+            # history whose labels come from another label set (a team model's) can teach a negative weight,
+            # which would lift every template that does not fit: such a feature is left out and the rest refit.
+            weights = dict(zip(np.asarray(names)[varying], model.coef_[0], strict=True))
+            against = [i for i, name in enumerate(names) if varying[i] and name in FITS and weights[name] < 0]
+            if not against or len(against) == varying.sum():
+                break
+            varying[against] = False
         self.__dict__.pop("_weights_by_width", None)
         self.coef_ = np.zeros(X.shape[1])
         self.coef_[varying] = model.coef_[0]
         self.intercept_ = float(model.intercept_[0])
         self.n_features_in_ = X.shape[1]
         # Rows of index.FEATURES are read by name, so that a later version may add features.
-        self.feature_names_ = FEATURES if X.shape[1] == len(FEATURES) else _positional(X.shape[1])
+        self.feature_names_ = names
         return self
 
     def score_rows(self, X: np.ndarray) -> np.ndarray:
