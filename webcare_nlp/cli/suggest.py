@@ -231,10 +231,13 @@ def _check_intent(intent: str) -> None:
     """A corrected intent must be one the current model predicts (a team model's own included); with no
     current model to ask, labels.md's six."""
     from webcare_nlp import persist, schema
-    from webcare_nlp.errors import ModelError
+    from webcare_nlp.errors import InputError, ModelError
 
     try:
+        schema.check_field("intent", intent)  # a broken value is named as such, not as an unknown intent
         known = persist.read_manifest(persist.resolve_model_dir()).get("labels", {}).get("intent") or schema.INTENTS
+    except InputError as exc:
+        fail(str(exc))
     except ModelError:
         known = schema.INTENTS
     if intent not in known:
