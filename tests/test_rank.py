@@ -183,7 +183,8 @@ def test_personal_data_is_filled_in_only_on_one_to_one_channels() -> None:
     [
         ("sanne.devries@gmail.com", "Hoi {naam}!"),  # an address is not a name, nor one to repeat
         ("+31612345678", "Hoi {naam}!"),  # WhatsApp's author is a phone number
-        ("🌸 Sanne de Vries 🌸", "Hoi Sanne de Vries!"),
+        ("🌸 Sanne de Vries 🌸", "Hoi Sanne!"),  # the first name, as webcare teams greet
+        ("Mevrouw Jansen", "Hoi Mevrouw Jansen!"),  # a title is no first name: the name as given
         ("@sanne_89", "Hoi sanne_89!"),
         ("Dhr. J. (Jan)", "Hoi Dhr. J. (Jan)!"),
     ],

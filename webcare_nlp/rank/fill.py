@@ -94,9 +94,19 @@ def _value(given: str | None) -> str:
     return (given or "").replace("{", "").replace("}", "").strip()
 
 
+# Words before a first name, which a greeting does not start with ("Hoi Dhr." reads wrong).
+_TITLES = frozenset({"dhr", "mr", "mw", "mevr", "mevrouw", "meneer", "mrs", "ms", "dr", "ir", "prof"})
+
+
 def _name(author: str | None) -> str:
-    """The name to greet: the author without "@" and without emoji or symbols around it; "" for an author
-    that is an e-mail address or a phone number (WhatsApp's), which a reply must not repeat."""
+    """The name to greet: the first name of a display name ("Sanne de Vries" gives "Sanne", as webcare
+    teams greet), the author without "@" and emoji or symbols around it; "" for an author that is an e-mail
+    address or a phone number (WhatsApp's), which a reply must not repeat.
+
+    Example:
+        >>> [_name(a) for a in ("Pieter de Vries", "@richard_b", "Mw. J. Jansen", "🌸 Sanne 🌸", "+31612345678")]
+        ['Pieter', 'richard_b', 'Mw. J. Jansen', 'Sanne', '']
+    """
     name = _value(author).lstrip("@")
     if not name or find_entities(name):
         return ""
@@ -105,7 +115,12 @@ def _name(author: str | None) -> str:
         start += 1
     while end > start and not name[end - 1].isalnum() and name[end - 1] not in ".)":
         end -= 1
-    return name[start:end]
+    name = name[start:end]
+    first = name.split()[0] if name.split() else ""
+    # A written-out first name only: an initial ("J.") or a title keeps the name as it was given.
+    if len(name.split()) > 1 and first.isalpha() and len(first) > 1 and first.casefold() not in _TITLES:
+        return first
+    return name
 
 
 # X counts a link as 23 characters and an emoji, flag or joined emoji sequence as 2; every other character
