@@ -30,7 +30,10 @@ def dataset(tmp_path):  # type: ignore[no-untyped-def]
     folder = tmp_path / "mentions"
     folder.mkdir()
     for part in range(3):
-        rows = [{"id": f"p{part}-{i}", "text": TEXTS[(part + i) % len(TEXTS)], "channel": "twitter"} for i in range(8)]
+        rows = [
+            {"id": f"p{part}-{i}", "text": TEXTS[(part + i) % len(TEXTS)], "channel": "twitter", "likes": i}
+            for i in range(8)
+        ]
         pd.DataFrame(rows).to_parquet(folder / f"part-{part}.parquet")
     return folder
 
@@ -56,6 +59,11 @@ def test_a_dask_dataframe_scores_like_the_local_engine(client, dataset, tmp_path
     # one engine per worker process, loaded by the plugin and reused by every partition
     loaded = client.run(lambda: len(__import__("webcare_nlp.batch.chunks", fromlist=["_ENGINES"])._ENGINES))
     assert list(loaded.values()) == [1, 1]
+    # As the README shows: written straight to Parquet, kept fields with their type, a rejected row's too.
+    score_dataframe(frame, client=client, fields=("likes",)).to_parquet(tmp_path / "scored")
+    written = pd.read_parquet(tmp_path / "scored").sort_values("id")
+    assert len(written) == 24 and written["likes"].notna().all() and str(written["likes"].dtype) == "Int64"
+    assert str(written["reply_expected"].dtype) == "boolean"
 
 
 @pytest.mark.slow

@@ -116,28 +116,53 @@ def dask_submitter(client: Any, settings: ScoreSettings) -> tuple[Callable[[list
 
 
 # -- dask DataFrames ----------------------------------------------------------------------------------
-def _score_partition(frame: Any, settings: ScoreSettings, columns: list[str]) -> Any:
+def _score_partition(frame: Any, settings: ScoreSettings, columns: list[str], dtypes: dict[str, str]) -> Any:
     import pandas as pd
 
     items: list[Item] = []
     ids: list[str] = []  # each row's id, which a rejected row keeps too
+    kept: list[dict[str, Any]] = []  # and its kept fields
     for position, (index, record) in enumerate(zip(frame.index, frame.to_dict(orient="records"), strict=True)):
         message = {k: v for k, v in record.items() if not _missing(v)}
         message.setdefault("id", str(index))
         ids.append(str(message["id"]))
+        kept.append({name: message.get(name) for name in settings.fields})
         items.append((position, None, message))
     chunk = score_items(cached_engine(settings), items, settings)
     rejects = {r["line"]: r["reason"] for r in chunk.rejects}
     scored = iter(zip(*chunk.columns.values(), strict=True)) if chunk.columns else iter(())
     rows: list[dict[str, Any]] = []
     for position, _, _ in items:
-        if position in rejects:  # its id stays, so the row can be found and fixed
-            rows.append({"id": ids[position], REJECT_COLUMN: rejects[position]})
+        if position in rejects:  # its id and kept fields stay, so the row can be found and fixed
+            rows.append({**kept[position], "id": ids[position], REJECT_COLUMN: rejects[position]})
         else:
             rows.append({**dict(zip(chunk.columns, next(scored), strict=True)), REJECT_COLUMN: None})
-    result = pd.DataFrame(rows, index=frame.index, columns=columns, dtype=object)
-    result["reactive_probability"] = result["reactive_probability"].astype("float64")
-    return result
+    return pd.DataFrame(rows, index=frame.index, columns=columns, dtype=object).astype(dtypes)
+
+
+# The typed columns of the table output; every other column of the contract is text. Nullable types, as a
+# rejected row has no labels.
+_TYPES = {
+    "reactive_probability": "Float64",
+    "reactive": "boolean",
+    "platform_inferred": "boolean",
+    "reply_expected": "boolean",
+    "needs_review": "boolean",
+}
+
+
+def _dtypes(columns: list[str], frame: Any, fields: tuple[str, ...]) -> dict[str, str]:
+    """Each output column's pandas type, declared up front so that the result can be written to Parquet: a
+    kept field keeps its input type (made nullable), the contract's columns are text, booleans or floats."""
+    nullable = {"int64": "Int64", "int32": "Int64", "bool": "boolean", "float64": "Float64", "float32": "Float64"}
+    types = {}
+    for name in columns:
+        if name in fields and name in frame.columns:
+            kind = str(frame.dtypes[name])
+            types[name] = nullable.get(kind, kind if kind in {"Int64", "boolean", "Float64"} else "string")
+        else:
+            types[name] = _TYPES.get(name, "string")
+    return types
 
 
 def _missing(value: Any) -> bool:
@@ -173,8 +198,9 @@ def score_dataframe(
     if client is not None:
         warm_workers(client, settings)
     columns = _output_columns(settings, client)
-    meta = {name: ("f8" if name == "reactive_probability" else "object") for name in columns}
-    return frame.map_partitions(_score_partition, settings, columns, meta=meta)
+    dtypes = _dtypes(columns, frame, fields)
+    meta = {name: dtypes[name] for name in columns}
+    return frame.map_partitions(_score_partition, settings, columns, dtypes, meta=meta)
 
 
 def probe_columns(settings: ScoreSettings) -> list[str]:
