@@ -141,6 +141,11 @@ def test_fill_in_name_initials_and_case_data() -> None:
     assert filled.needs_input == () and filled.fits_channel and filled.limit == 280
 
 
+def test_initials_given_with_their_caret_are_not_signed_twice() -> None:
+    assert fill_template("Groet, ^{initialen}", initials="^IB").text == "Groet, ^IB"
+    assert fill_template("Groet, ^{initialen}", initials="^").needs_input == ("initialen",)
+
+
 def test_unknown_placeholders_are_flagged_not_sent() -> None:
     filled = fill_template("Hoi {naam}, je boeking {boekingscode} staat. ^{initialen}", initials="JV")
     assert filled.needs_input == ("naam", "boekingscode")

@@ -186,8 +186,8 @@ def fill_template(
     values: dict[str, str] = {}
     if _name(name):
         values["naam"] = _name(name)
-    if _value(initials):
-        values["initialen"] = _value(initials)
+    if _value(initials).lstrip("^"):  # "^IB" as the help shows it: the template writes the caret itself
+        values["initialen"] = _value(initials).lstrip("^")
     withheld_keys: set[str] = set()
     for entity in entities or ():
         kind = entity.get("kind")
