@@ -116,6 +116,14 @@ def test_a_platform_guessed_near_even_is_flagged_where_it_decides_the_reply():
     # A reactive message gets a reply on either platform: the guess decides nothing there.
     reactive = decide_reply(intent="complaint", reactive_probability=0.9, platform=guessed, review_margin=0.1)
     assert not reactive.needs_review
+    # Both near even: a reactive message on a platform guessed "brand" would get no reply if both flipped.
+    both = decide_reply(
+        intent="complaint",
+        reactive_probability=0.5003,
+        platform=decide_platform(given=None, channel=None, consumer_probability=0.47),
+        review_margin=0.1,
+    )
+    assert both.needs_review and both.reply_expected
     sure = decide_platform(given=None, channel="twitter", consumer_probability=0.9)
     assert not decide_reply(intent="complaint", reactive_probability=0.2, platform=sure, review_margin=0.1).needs_review
 

@@ -73,8 +73,9 @@ def decide_reply(
     if needs_review:
         reason += f"; reactive probability {reactive_probability:.2f} is close to 0.5, so check by hand"
     # And the platform only where the message is proactive: a guess from the text near 0.5 decides it then.
+    # (With both near even, either may flip: a reactive message on a brand platform guessed near even too.)
     guess = platform.consumer_probability
-    if not reactive and guess is not None and abs(guess - 0.5) < review_margin:
+    if (not reactive or borderline) and guess is not None and abs(guess - 0.5) < review_margin:
         needs_review = True
         reason += f"; the platform guess ({max(guess, 1 - guess):.2f}) is close to even, so check by hand"
     return ReplyDecision(expected, reason, needs_review)
