@@ -147,7 +147,7 @@ seed 002's rule on top of them. {_pairs_note(result)}
 {chr(10).join(sections)}
 ## Known limits
 - One team wrote the corpus; its style is varied but written, not scraped. Figures on other writers'
-  text (the dev set and real data, see the README) are lower than these cross-validated ones.
+  text (the dev set and real data, see benchmarks/README.md) are lower than these cross-validated ones.
 - Sarcasm without cues, mixed reviews and complaint-versus-request borderlines are the hardest cases.
 - Platform inference from text alone is uncertain for Twitter, Facebook, Instagram and forums.
 """

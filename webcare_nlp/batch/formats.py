@@ -36,7 +36,7 @@ def require_pyarrow() -> Any:
     try:
         import pyarrow
     except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise InputError("Parquet needs pyarrow: pip install 'webcare-nlp[io]'.") from exc
+        raise InputError("Parquet needs pyarrow: pip install -e '.[io]' in the project's folder.") from exc
     return pyarrow
 
 

@@ -24,7 +24,9 @@ def _require_distributed() -> Any:
     try:
         import distributed
     except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise InputError("Scoring on Dask needs dask.distributed: pip install 'webcare-nlp[dask]'.") from exc
+        raise InputError(
+            "Scoring on Dask needs dask.distributed: pip install -e '.[dask]' in the project's folder."
+        ) from exc
     return distributed
 
 

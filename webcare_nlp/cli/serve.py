@@ -49,7 +49,10 @@ def serve(
         from webcare_nlp.api.services import check_database
         from webcare_nlp.api.settings import Settings
     except ImportError as exc:
-        fail(f"the web server needs the api extra ({exc.name} is missing): pip install 'webcare-nlp[api]'")
+        fail(
+            f"the web server needs the api extra ({exc.name} is missing): "
+            "pip install -e '.[api]' in the project's folder"
+        )
     if not host.strip():  # uvicorn would listen on every interface
         fail("--host is empty: give an address, such as 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).")
     level = log_level.upper()
