@@ -17,7 +17,7 @@ from webcare_nlp.classify.reply import decide_platform, decide_reply
 from webcare_nlp.errors import InputError, ModelError
 from webcare_nlp.features.vectorize import MessageVectorizer, Observation
 from webcare_nlp.rank.index import Query
-from webcare_nlp.rank.library import Library, company_key
+from webcare_nlp.rank.library import Library
 from webcare_nlp.rank.ranker import RankerSet
 from webcare_nlp.rank.suggest import Request, Suggester
 from webcare_nlp.rank.tuning import MIN_OWN_HISTORY, adapt_rankers
@@ -225,7 +225,7 @@ class Engine:
         return [
             Query(
                 text=result["masked_text"],
-                company=company_key(message.get("company")),
+                company=schema.company_key(message.get("company")),
                 lang=result["lang"],
                 intent_scores=result["intent_scores"],
                 sentiment_scores=result["sentiment_scores"],
@@ -276,7 +276,7 @@ class Engine:
             Request(
                 query=Query(
                     text=results[i]["masked_text"],
-                    company=company_key(messages[i].get("company")),
+                    company=schema.company_key(messages[i].get("company")),
                     lang=results[i]["lang"],
                     channel=messages[i].get("channel"),
                     intent_scores=results[i]["intent_scores"],

@@ -161,3 +161,13 @@ def reply_rule(*, intent: str, reactive: bool, platform: str) -> bool:
     if intent == "other":
         return False
     return platform == "brand" or reactive
+
+
+def company_key(company: Any) -> str | None:
+    """A company as the company rule compares it: "NoordWind " and "noordwind" are one company.
+
+    Example:
+        >>> company_key(" NoordWind"), company_key("  "), company_key(None)
+        ('noordwind', None, None)
+    """
+    return (company.strip().casefold() or None) if isinstance(company, str) else None

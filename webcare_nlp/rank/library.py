@@ -17,6 +17,7 @@ from webcare_nlp import schema
 from webcare_nlp.dataset import TRAINING_DATA
 from webcare_nlp.errors import InputError
 from webcare_nlp.records import load_json_line
+from webcare_nlp.schema import company_key  # the company rule's key, shared with topics' coverage
 
 # A placeholder is a lower-case name in single braces: "{naam}", "{boekingscode}".
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
@@ -333,16 +334,6 @@ def _read_yaml(path: Path, text: str) -> Iterator[tuple[str, int, Any]]:
 
 
 # -- one entry -------------------------------------------------------------------------------------
-def company_key(company: Any) -> str | None:
-    """A company as the company rule compares it: "NoordWind " and "noordwind" are one company.
-
-    Example:
-        >>> company_key(" NoordWind"), company_key("  "), company_key(None)
-        ('noordwind', None, None)
-    """
-    return (company.strip().casefold() or None) if isinstance(company, str) else None
-
-
 def _kind(value: Any) -> str:
     """What YAML or JSON made of an unquoted value, in words."""
     return "number" if isinstance(value, int | float) and not isinstance(value, bool) else type(value).__name__

@@ -6,17 +6,13 @@ from typing import Any
 
 import numpy as np
 
+from webcare_nlp.schema import company_key
 from webcare_nlp.text.pipeline import TextPipeline
 from webcare_nlp.topics.model import TopicModel
 
 # A document covers a topic when it is at least as close to the topic's centre as this share of the
 # topic's own outer members (its floor); documents are longer than messages, so somewhat less close.
 COVER_SHARE = 0.5
-
-
-def _key(company: Any) -> str:
-    # Companies compare as the ranker compares them: "AcmeCare" and "acmecare" are one.
-    return "".join(str(company or "").split()).casefold()
 
 
 def document_text(document: dict[str, Any]) -> str:
@@ -50,9 +46,9 @@ def coverage(
             [document_text(d) for d in usable], langs=[d.get("lang") for d in usable]
         )
         similarity = np.asarray((model.vectorizer_.transform(processed) @ model.centroids_.T).todense())
-        owners = [_key(d.get("company")) for d in usable]
+        owners = [company_key(d.get("company")) for d in usable]
         for j, topic in enumerate(topics):
-            allowed = [owner in ("", _key(topic.company)) or topic.company is None for owner in owners]
+            allowed = [owner in (None, company_key(topic.company)) or topic.company is None for owner in owners]
             column = np.where(allowed, similarity[:, j], -1.0)
             best_index[j] = int(np.argmax(column))
             best[j] = float(column[best_index[j]])
