@@ -105,6 +105,7 @@ def discover_topics(
     final_intents = [m.get("intent") or g for m, g in zip(messages, given, strict=True)]
     if keep_intents is None or all(i is None for i in final_intents):
         selected = [True] * len(messages)
+        keep_intents = None  # no intent chose them: a saved model gives every intent a topic
     else:
         selected = [i in keep_intents for i in final_intents]
     chosen = [m for m, keep in zip(messages, selected, strict=True) if keep]
@@ -127,9 +128,7 @@ def discover_topics(
         )
     processed = pipeline.process_many([m["text"] for m in chosen], langs=[m.get("lang") for m in chosen])
     companies = [m.get("company") for m in chosen]
-    topic_model.fit(processed, companies=companies, previous=previous)
-    # Which intents it was fitted on, so that a saved model gives topics to those only (None: every intent).
-    topic_model.intents_ = tuple(keep_intents) if keep_intents is not None else None
+    topic_model.fit(processed, companies=companies, previous=previous, intents=keep_intents)
     labels = iter(topic_model.labels_)
     topics_of_messages = [next(labels) if keep else None for keep in selected]
     times = [parse_time(m.get("created_at")) for m in messages]

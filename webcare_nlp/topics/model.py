@@ -150,8 +150,14 @@ class TopicModel(BaseEstimator):
         *,
         companies: list[str | None] | None = None,
         previous: TopicModel | None = None,
+        intents: tuple[str, ...] | None = None,
     ) -> TopicModel:
-        """Find the topics of `processed`; with `previous`, keep the ids of its topics that still exist."""
+        """Find the topics of `processed`; with `previous`, keep the ids of its topics that still exist.
+
+        `intents` are those the messages were chosen by (None: every intent), kept as `intents_` so that a
+        saved model gives a topic to messages of those intents only.
+        """
+        self.intents_ = tuple(intents) if intents is not None else None
         companies = list(companies) if companies is not None else [None] * len(processed)
         processed = without_brand(processed, companies)
         self.vectorizer_ = clone(self.vectorizer) if self.vectorizer is not None else TopicVectorizer()
