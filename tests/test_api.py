@@ -132,6 +132,7 @@ def test_score_is_bounded(tmp_path):
         response = small.post("/score", json={"messages": [{"text": "a"}, {"text": "b"}, {"text": "c"}]})
     assert response.status_code == 422
     assert response.json()["detail"][0]["field"] == "messages"
+    assert "3 messages, but this server takes at most 2 per request (its max_batch" in response.json()["error"]
 
 
 @pytest.mark.parametrize("raw", [b"\xff\xfe\x00", b'{"text": "caf\xe9"}'])

@@ -161,3 +161,29 @@ def test_serve_refuses_a_port_in_use_before_loading_the_engine(tmp_path: Path) -
     assert result.exit_code == 2 and f"port {port} on 127.0.0.1 is in use" in result.output
     result = CliRunner().invoke(app, ["serve", "--host", "host.invalid"])
     assert result.exit_code == 2 and "'host.invalid' is not an address" in result.output
+
+
+def test_serve_max_batch_reaches_the_settings_and_must_be_positive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    import webcare_nlp.api.app
+    import webcare_nlp.cli.serve
+
+    given: list[Settings] = []
+    monkeypatch.setattr(webcare_nlp.api.app, "create_app", lambda settings: given.append(settings))
+    monkeypatch.setattr(webcare_nlp.cli.serve, "_check_address", lambda host, port: None)
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)  # no server in a test
+    database = ["--database", str(tmp_path / "f.sqlite3")]
+    runner = CliRunner()
+    result = runner.invoke(app, ["serve", "--max-batch", "7", *database], env={"WEBCARE_MAX_BATCH": "3"})
+    assert result.exit_code == 0, result.output
+    assert [s.max_batch for s in given] == [7]  # the option beats the environment
+    result = runner.invoke(app, ["serve", *database], env={"WEBCARE_MAX_BATCH": "3"})
+    assert result.exit_code == 0 and given[-1].max_batch == 3  # unset, the environment's stays
+    result = runner.invoke(app, ["serve", "--max-batch", "0", *database])
+    assert result.exit_code == 2 and "--max-batch" in result.output and "greater than or equal to 1" in result.output
+    result = runner.invoke(app, ["serve", "--max-batch", "20000", *database])
+    assert result.exit_code == 2 and "max_batch" in result.output and "10000" in result.output
+    assert len(given) == 2  # neither bad value started a server

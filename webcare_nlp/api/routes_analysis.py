@@ -98,9 +98,11 @@ async def score(body: ScoreIn, services: ServicesDep) -> JSONResponse:
     """Every message's analysis (with suggestions when `suggest` is true), in order, as `results`."""
     limit = services.settings.max_batch
     if len(body.messages) > limit:
-        raise RequestValidationError(
-            [{"loc": ("body", "messages"), "msg": f"At most {limit} messages per request.", "type": "too_long"}]
+        too_many = (
+            f"{len(body.messages)} messages, but this server takes at most {limit} per request "
+            "(its max_batch setting): send them in smaller batches."
         )
+        raise RequestValidationError([{"loc": ("body", "messages"), "msg": too_many, "type": "too_long"}])
     messages = [schema.check_message(m.fields(), default_id=str(i)) for i, m in enumerate(body.messages, start=1)]
     if body.suggest:
         jobs = [_suggest(services, m, top_k=body.top_k, always=False) for m in messages]

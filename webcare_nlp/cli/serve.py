@@ -29,6 +29,11 @@ def serve(
     database: Annotated[Path | None, typer.Option(help="SQLite file for the agents' feedback.")] = None,
     initials: Annotated[str | None, typer.Option(help="Agent initials signed under replies, e.g. ^IB.")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    max_batch: Annotated[
+        int | None,
+        # The upper bound is the setting's own, checked with the other settings.
+        typer.Option(help="Most messages one POST /score may hold; more are refused with 422 (default 100).", min=1),
+    ] = None,
     workers: Annotated[
         int, typer.Option(help="Server processes, each with its own engine (about one per core).", min=1, max=64)
     ] = 1,
@@ -41,6 +46,8 @@ def serve(
     Example:
 
         webcare serve --port 8000 --initials ^IB
+
+        webcare serve --max-batch 500
     """
     try:
         import uvicorn
@@ -70,6 +77,7 @@ def serve(
             history=history,
             database=database,
             agent_initials=initials,
+            max_batch=max_batch,
         )
         check_database(settings)
         _check_address(host, port)
