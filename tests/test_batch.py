@@ -478,3 +478,46 @@ def test_the_readable_summary_words_missing_topics():
     # The state of a run that counted null topics as "None" resumes with them counted as unassigned.
     resumed = ScoreSummary.from_dict({"lines": 4, "scored": 4, "rejected": 0, "topic": {"None": 3, "t1": 1}})
     assert resumed.as_dict()["topic"] == {"unassigned": 3, "t1": 1}
+
+
+# Line 3 repeats m1; line 5's id 4 is the id line 4 got for having none; line 6 is rejected, so its m1 is
+# not in the output and repeats nothing.
+REPEATED_IDS = [
+    {"id": "m1", "text": "Waar blijft mijn pakket?"},
+    {"id": "m2", "text": "Top geholpen, dank!"},
+    {"id": "m1", "text": "Mijn koffer is kapot"},
+    {"text": "Kunnen jullie mijn abonnement opzeggen?"},
+    {"id": 4, "text": "Ik wacht al een week"},
+    {"id": "m1", "text": ""},
+]
+
+
+def test_repeated_ids_are_named_in_a_warning_and_every_line_is_scored(tmp_path):
+    source, output = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in REPEATED_IDS), encoding="utf-8")
+    code, text = _score(str(source), "--output", str(output), "--chunk-size", "2")
+    assert code == 0, text
+    assert [r["id"] for r in _read_jsonl(output)] == ["m1", "m2", "m1", "4", "4"]  # nothing dropped
+    assert len(_read_jsonl(tmp_path / "out.jsonl.rejects.jsonl")) == 1
+    assert "repeated ids    2 lines repeat the id of an earlier line: 'm1' at line 3, '4' at line 5" in text
+    assert "warning: 2 lines repeat the id of an earlier line: 'm1' at line 3, '4' at line 5. Every line" in text
+    code, text = _score(str(source), "--output", str(tmp_path / "again.jsonl"), "--summary-json")
+    summary = json.loads(next(line for line in text.splitlines() if line.startswith("{")))
+    assert summary["repeated_ids"] == 2
+    assert summary["repeated_id_lines"] == [{"line": 3, "id": "m1"}, {"line": 5, "id": "4"}]
+    unique = tmp_path / "unique.jsonl"
+    unique.write_text("".join(json.dumps(r) + "\n" for r in GOOD), encoding="utf-8")
+    code, text = _score(str(unique), "--output", str(tmp_path / "unique-out.jsonl"))
+    assert code == 0 and "repeat" not in text
+
+
+def test_repeated_ids_are_counted_across_chunks_and_workers_and_only_a_few_named(tmp_path):
+    from webcare_nlp.batch.summary import SHOWN_REPEATS
+
+    source = tmp_path / "in.jsonl"
+    ids = ["a", "b", "a", "c", "b", "a", "d", "a", "b", "c", "e", "a"]  # 7 lines repeat an earlier id
+    source.write_text("".join(json.dumps({"id": i, "text": f"bericht {i}"}) + "\n" for i in ids), encoding="utf-8")
+    summary = score_file(str(source), str(tmp_path / "out.jsonl"), workers=2, chunk_size=2)
+    assert summary.scored == len(ids) and summary.repeated_ids == 7
+    assert summary.repeated_id_lines == [(3, "a"), (5, "b"), (6, "a"), (8, "a"), (9, "b")][:SHOWN_REPEATS]
+    assert summary.repeated_ids_text().endswith("'b' at line 9 and 2 more")

@@ -290,3 +290,29 @@ def test_a_damaged_state_file_is_refused(tmp_path, engine, damage, match):
     state_path(output).write_bytes(damage(json.loads(state_path(output).read_text())))
     message = _resume_refused(source, output, engine, match)
     assert str(state_path(output)) in message
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_a_resumed_run_counts_the_ids_repeated_across_the_interruption(tmp_path, engine, suffix):
+    source, output, clean = tmp_path / f"in{suffix}", tmp_path / "out.jsonl", tmp_path / "clean.jsonl"
+    ids = [f"m{i % 15}" for i in range(40)]  # 25 lines repeat an id, before and after the interruption
+    texts = [f"{TEXTS[n % len(TEXTS)]} #{n}" for n in range(len(ids))]
+    if suffix == ".csv":
+        rows = [f'{i},"{text}"' for i, text in zip(ids, texts, strict=True)]
+        broken, header = "m0,te,veel,velden", "id,text\n"
+    else:
+        rows = [json.dumps({"id": i, "text": text}) for i, text in zip(ids, texts, strict=True)]
+        broken, header = '{"id": "m0", "kapot', ""
+    source.write_text(header + "\n".join([*rows[:20], broken, *rows[20:]]) + "\n", encoding="utf-8")
+
+    def stop(position, summary):  # type: ignore[no-untyped-def]
+        if summary.lines > 25:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        score_file(str(source), str(output), engine=engine, chunk_size=10, progress=stop)
+    resumed = score_file(str(source), str(output), engine=engine, chunk_size=10, resume=True)
+    whole = score_file(str(source), str(clean), engine=engine, chunk_size=10)
+    assert 0 < resumed.resumed_at < resumed.lines and resumed.rejected == 1
+    assert resumed.repeated_ids == whole.repeated_ids == 25  # the rejected line's m0 repeats nothing
+    assert resumed.repeated_id_lines == whole.repeated_id_lines

@@ -61,7 +61,8 @@ class ScoreSettings:
 
 @dataclass
 class ChunkResult:
-    """A scored chunk: the output (JSON lines, or table columns), the rejects and the label counts."""
+    """A scored chunk: the output (JSON lines, or table columns), the rejects, the label counts and the
+    (line, id) of every scored message, for the run to find ids that occur more than once."""
 
     lines: int
     scored: int
@@ -69,6 +70,7 @@ class ChunkResult:
     columns: dict[str, list[Any]] = field(default_factory=dict)
     rejects: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=dict)
+    ids: list[tuple[int, str]] = field(default_factory=list)
 
 
 _ENGINES: dict[tuple[Any, ...], Engine] = {}
@@ -170,6 +172,7 @@ def score_items(engine: Engine, items: list[Item], settings: ScoreSettings) -> C
         scored=len(results),
         rejects=[p.as_dict() for p in parsed if isinstance(p, Reject)],
         counts=count_labels(results),
+        ids=[(item[0], p["id"]) for item, p in zip(items, parsed, strict=True) if not isinstance(p, Reject)],
     )
     if settings.fields:
         # Which kept fields the input actually had: a misspelt name would otherwise give a silent null column.

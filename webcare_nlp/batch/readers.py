@@ -78,6 +78,16 @@ def read_records(source: str) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
     return _records(read_chunks(source, detect_format(source, role="input"), chunk_size=10_000))
 
 
+def message_ids(source: str, fmt: str, *, through: int) -> Iterator[tuple[int, str]]:
+    """(line, id) of every message up to line `through` that scoring accepts (rejected lines have no id in
+    the output), with the same default ids; a resumed run learns from these the ids it scored before."""
+    for line, parsed in _records(read_chunks(source, fmt, chunk_size=10_000)):
+        if line > through:
+            return  # the rest is left unread (the reader closes its file as it is dropped)
+        if not isinstance(parsed, Reject):
+            yield line, parsed["id"]
+
+
 def _records(chunks: Chunks) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
     for items, _ in chunks:
         for item in items:

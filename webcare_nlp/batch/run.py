@@ -33,8 +33,8 @@ from webcare_nlp.batch.chunks import (
 )
 from webcare_nlp.batch.chunks import score_items as _score_items
 from webcare_nlp.batch.formats import STDIO, detect_format
-from webcare_nlp.batch.readers import Chunks, Position, input_size, parquet_files, read_chunks
-from webcare_nlp.batch.summary import ScoreSummary
+from webcare_nlp.batch.readers import Chunks, Position, input_size, message_ids, parquet_files, read_chunks
+from webcare_nlp.batch.summary import ScoreSummary, SeenIds
 from webcare_nlp.batch.writers import (
     START_OVER,
     RejectsWriter,
@@ -237,7 +237,8 @@ def score_file(
         progress: called after every chunk with the input position and the running summary.
 
     Returns:
-        The summary; `lines == scored + rejected` (blank lines are counted apart).
+        The summary; `lines == scored + rejected` (blank lines are counted apart). Lines whose id an
+        earlier line had are scored all the same, and counted in `repeated_ids`.
     """
     _check_arguments(settings, chunk_size, workers)
     in_fmt, out_fmt = detect_format(source, role="input"), detect_format(output, role="output")
@@ -253,6 +254,9 @@ def score_file(
     summary.warnings = library_warnings
     summary.resumed_at = summary.lines
     start = Position.from_dict(state["position"]) if state else None
+    seen = SeenIds()
+    if start is not None:  # the ids scored before, read again from the input (a state file holds no ids)
+        summary.note_repeats(seen.repeats(message_ids(source, in_fmt, through=start.line)))
     chunks = read_chunks(source, in_fmt, chunk_size=chunk_size, start=start)
     first = next(chunks)  # reads the header or schema, so a bad input fails before workers start
     chunks = itertools.chain([first], chunks)
@@ -274,6 +278,7 @@ def score_file(
                 writer.write(chunk)
                 rejects.write(chunk.rejects)
                 summary.add(lines=chunk.lines, scored=chunk.scored, rejected=len(chunk.rejects), counts=chunk.counts)
+                summary.note_repeats(seen.repeats(chunk.ids))
                 summary.blank = position.blank
                 summary.seconds = time.perf_counter() - started
                 if "source" in base:

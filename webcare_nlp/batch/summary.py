@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,8 @@ COUNTED = ("intent", "sentiment", "reply_expected", "topic")
 UNASSIGNED = "unassigned"
 # With --fields: per kept input field, how many scored messages had it.
 KEPT_FIELDS = "kept_fields"
+# How many of the lines that repeat an earlier line's id the summary names; all of them are counted.
+SHOWN_REPEATS = 5
 
 
 def count_labels(results: list[dict[str, Any]]) -> dict[str, Counter[str]]:
@@ -19,6 +22,25 @@ def count_labels(results: list[dict[str, Any]]) -> dict[str, Counter[str]]:
     counts = {key: Counter(str(r.get(key)) for r in results) for key in COUNTED if key != "topic"}
     counts["topic"] = Counter(UNASSIGNED if r.get("topic") is None else str(r["topic"]) for r in results)
     return counts
+
+
+class SeenIds:
+    """The ids of the scored messages of one input so far, to find the lines that repeat one.
+
+    Only the ids are kept, so memory grows with the number of distinct ids (about 100 bytes each), never
+    with the messages.
+    """
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def repeats(self, ids: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+        """The (line, id) pairs of `ids` whose id an earlier pair had; each id is remembered once."""
+        for line, message_id in ids:
+            if message_id in self._seen:
+                yield line, message_id
+            else:
+                self._seen.add(message_id)
 
 
 @dataclass
@@ -39,6 +61,10 @@ class ScoreSummary:
     counts: dict[str, Counter[str]] = field(default_factory=lambda: {k: Counter() for k in COUNTED})
     # What the library skipped while loading (file:line and why), for the user to see.
     warnings: list[str] = field(default_factory=list)
+    # Lines whose id an earlier line had (scored all the same; a join on id would mix them up), and the
+    # first few of them as (line, id). A resumed run counts them again from the input.
+    repeated_ids: int = 0
+    repeated_id_lines: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -53,6 +79,22 @@ class ScoreSummary:
         for key, counter in counts.items():
             self.counts.setdefault(key, Counter()).update(counter)
 
+    def note_repeats(self, repeats: Iterable[tuple[int, str]]) -> None:
+        """Count lines that repeat an earlier line's id, keeping the first `SHOWN_REPEATS` with their lines."""
+        for line, message_id in repeats:
+            self.repeated_ids += 1
+            if len(self.repeated_id_lines) < SHOWN_REPEATS:
+                self.repeated_id_lines.append((line, message_id))
+
+    def repeated_ids_text(self) -> str:
+        """The repeated ids in words: how many lines, and the first few ids with their lines."""
+        shown = ", ".join(f"{message_id!r} at line {line:,}" for line, message_id in self.repeated_id_lines)
+        more = self.repeated_ids - len(self.repeated_id_lines)
+        plural = "s repeat" if self.repeated_ids != 1 else " repeats"
+        return f"{self.repeated_ids:,} line{plural} the id of an earlier line: {shown}" + (
+            f" and {more:,} more" if more else ""
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "lines": self.lines,
@@ -64,6 +106,14 @@ class ScoreSummary:
             "messages_per_second": round(self.rate, 1),
             **{k: dict(v) for k, v in self.counts.items()},
             **({"warnings": self.warnings} if self.warnings else {}),
+            **(
+                {
+                    "repeated_ids": self.repeated_ids,
+                    "repeated_id_lines": [{"line": line, "id": i} for line, i in self.repeated_id_lines],
+                }
+                if self.repeated_ids
+                else {}
+            ),
         }
 
     @classmethod
@@ -97,4 +147,6 @@ class ScoreSummary:
                 rows.append(f"{key:15s} none assigned (topics come from `webcare topics ARCHIVE --save`)")
             elif counter:
                 rows.append(f"{key:15s} " + ", ".join(f"{value} {n:,}" for value, n in counter.most_common()))
+        if self.repeated_ids:
+            rows.append(f"{'repeated ids':15s} {self.repeated_ids_text()}")
         return "\n".join(rows)

@@ -160,5 +160,11 @@ def score(
             "their column is empty.",
             err=True,
         )
+    if summary.repeated_ids:
+        typer.echo(
+            f"warning: {summary.repeated_ids_text()}. Every line was scored, but a join on id will match "
+            "these more than once.",
+            err=True,
+        )
     if summary.rejected and output != "-":
         typer.echo(f"{summary.rejected:,} rejected lines are in {Path(output)}.rejects.jsonl", err=True)
