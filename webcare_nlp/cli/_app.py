@@ -10,11 +10,15 @@ import typer
 
 from webcare_nlp import errors
 
+# Help is rich markup, which keeps a docstring's single line breaks: so a paragraph of a command's docstring is
+# one source line (rich wraps it to the terminal), and each example is a paragraph of its own that fits 80
+# columns, a longer one continued with a shell backslash (tests/test_cli_help.py checks every command).
 app = typer.Typer(
     help="webcare-nlp: label social-media customer messages and suggest replies, offline.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
 )
 
 ModelOption = Annotated[

@@ -44,11 +44,12 @@ def analyze(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON of the output contract.")] = False,
     model: ModelOption = None,
 ) -> None:
-    """Label one message: intent, sentiment, reactive, platform and whether a reply is expected.
+    r"""Label one message: intent, sentiment, reactive, platform and whether a reply is expected.
 
     Example:
 
-        webcare analyze "@SkyHop mijn koffer is nog steeds niet terecht!! 😡" --channel twitter
+    webcare analyze "@SkyHop mijn koffer is nog steeds niet terecht!! 😡" \
+        --channel twitter
     """
     try:
         result = load_engine(model).analyze(read_text(text), platform=platform, channel=channel)
@@ -84,12 +85,13 @@ def train(
 ) -> None:
     """Train the label models with cross-validated model selection and save a verified artefact.
 
-    Without --output the model becomes a new version, models/<name>-<date>-<hash>/, and models/CURRENT
-    points at it. Bad rows are listed with file and line before anything is trained.
+    Without --output the model becomes a new version, models/<name>-<date>-<hash>/, and models/CURRENT points at it.
+
+    Bad rows are listed with file and line before anything is trained.
 
     Example:
 
-        webcare train --data training_data --data orders.csv --intents +order_status
+    webcare train --data training_data --data orders.csv --intents +order_status
     """
     from webcare_nlp import training
     from webcare_nlp.dataset import TRAINING_DATA
@@ -145,7 +147,7 @@ def evaluate(
 
     Example:
 
-        webcare evaluate ../shared/data/devset/messages.jsonl --report devset.html
+    webcare evaluate ../shared/data/devset/messages.jsonl --report devset.html
     """
     from webcare_nlp import evaluation
 

@@ -11,7 +11,9 @@ import typer
 from webcare_nlp.cli._app import app, fail, read_labelled_file
 from webcare_nlp.errors import WebcareError
 
-models_app = typer.Typer(help="Model versions under models/: list them, switch the current one, compare two.")
+models_app = typer.Typer(
+    help="Model versions under models/: list them, switch the current one, compare two.", rich_markup_mode="rich"
+)
 app.add_typer(models_app, name="models")
 
 ModelsDirOption = Annotated[
@@ -30,7 +32,7 @@ def list_models(
 
     Example:
 
-        webcare models list
+    webcare models list
     """
     from webcare_nlp import versions
 
@@ -67,7 +69,7 @@ def use_model(
 
     Example:
 
-        webcare models use webcare-20261122-1a2b3c4
+    webcare models use webcare-20261122-1a2b3c4
     """
     from webcare_nlp import versions
 
@@ -92,11 +94,12 @@ def compare_models(
     models_dir: ModelsDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
-    """Compare two models on one labelled file: F1 per label and class, ECE, hit@3, B - A with a 95% CI.
+    r"""Compare two models on one labelled file: F1 per label and class, ECE, hit@3, B - A with a 95% CI.
 
     Example:
 
-        webcare models compare webcare-small webcare-20261122-1a2b3c4 --data labelled.jsonl
+    webcare models compare webcare-small webcare-20261122-1a2b3c4 \
+        --data labelled.jsonl
     """
     from webcare_nlp import comparison, versions
     from webcare_nlp.engine import Engine

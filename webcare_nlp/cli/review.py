@@ -28,14 +28,16 @@ def review(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
     model: ModelOption = None,
 ) -> None:
-    """Pick the messages the models are least sure about, or disagree on, for a person to label next.
+    r"""Pick the messages the models are least sure about, or disagree on, for a person to label next.
 
     Each output line is the message plus "review": rank, score, reasons and the model's suggested labels.
+
     Unreadable lines go to OUT.rejects.jsonl (to standard error with --output -).
 
     Example:
 
-        webcare review archive.jsonl --output to_label.jsonl --n 200 --with-model webcare-small
+    webcare review archive.jsonl --output to_label.jsonl --n 200 \
+        --with-model webcare-small
     """
     from webcare_nlp.batch.readers import read_records
     from webcare_nlp.review import review_file

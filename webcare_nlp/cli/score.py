@@ -95,18 +95,21 @@ def score(
     summary_json: Annotated[bool, typer.Option("--summary-json", help="Print the summary as JSON.")] = False,
     model: ModelOption = None,
 ) -> None:
-    """Score every message of a file, streaming; unreadable lines go to OUT.rejects.jsonl.
+    r"""Score every message of a file, streaming; unreadable lines go to OUT.rejects.jsonl.
 
-    Lines in = lines out + lines rejected; blank lines hold no message and are only counted. The output
-    keeps the input order and appears, complete, when the run ends; --resume continues a killed run.
+    Lines in = lines out + lines rejected; blank lines hold no message and are only counted.
+
+    The output keeps the input order and appears, complete, when the run ends; --resume continues a killed run.
 
     Example:
 
-        webcare score mentions.jsonl --output scored.jsonl
+    webcare score mentions.jsonl --output scored.jsonl
 
-        webcare score archive.csv --output scored.parquet --workers 2 --fields author,created_at
+    webcare score archive.csv --output scored.parquet --workers 2 \
+        --fields author,created_at
 
-        webcare score mentions/ --output scored.jsonl --engine dask --scheduler tcp://10.0.0.5:8786
+    webcare score mentions/ --output scored.jsonl --engine dask \
+        --scheduler tcp://10.0.0.5:8786
     """
     from webcare_nlp.batch import ScoreSettings, score_file
 

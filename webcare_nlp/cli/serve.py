@@ -40,14 +40,17 @@ def serve(
 ) -> None:
     """Start the HTTP API (OpenAPI docs at /docs) and the agents' web page at /.
 
-    Settings come from --options, then WEBCARE_* environment variables (WEBCARE_API_TOKEN for a bearer
-    token), then the settings file. The feedback database is created on first use.
+    Settings come from the options, then WEBCARE_* environment variables, then the settings file.
+
+    WEBCARE_API_TOKEN sets a bearer token that every API call must then send.
+
+    The feedback database is created on first use.
 
     Example:
 
-        webcare serve --port 8000 --initials ^IB
+    webcare serve --port 8000 --initials ^IB
 
-        webcare serve --max-batch 500
+    webcare serve --max-batch 500
     """
     try:
         import uvicorn

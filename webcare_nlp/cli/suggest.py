@@ -107,13 +107,14 @@ def suggest(
     ] = False,
     model: ModelOption = None,
 ) -> None:
-    """Label a message and suggest filled-in reply templates and help articles, with the reason why.
+    r"""Label a message and suggest filled-in reply templates and help articles, with the reason why.
 
     Example:
 
-        webcare suggest "@NoordwindHelpt mijn koffer is niet aangekomen" --author Sanne --initials JV --channel twitter
+    webcare suggest "@NoordwindHelpt mijn koffer is niet aangekomen" \
+        --author Sanne --initials JV --channel twitter
 
-        webcare suggest - --each-line --company noordwind --initials JV
+    webcare suggest - --each-line --company noordwind --initials JV
     """
     if each_line and text != "-":
         fail("--each-line reads the messages from standard input: give - as the text.")
@@ -190,11 +191,12 @@ def feedback(
     agent: Annotated[str | None, typer.Option(help="Who gave the feedback.")] = None,
     summary: Annotated[bool, typer.Option(help="Print counts per action instead of recording.")] = False,
 ) -> None:
-    """Record what an agent did with a suggestion (used, edited or rejected); later rankings learn from it.
+    r"""Record what an agent did with a suggestion (used, edited or rejected); later rankings learn from it.
 
     Example:
 
-        webcare feedback --db feedback.db --suggestion airline-bagage-01 --action used --text "koffer kwijt"
+    webcare feedback --db feedback.db --suggestion airline-bagage-01 \
+        --action used --text "koffer kwijt"
     """
     from webcare_nlp.rank.feedback import FeedbackStore
 

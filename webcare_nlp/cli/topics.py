@@ -103,15 +103,18 @@ def topics(
     overwrite: Annotated[bool, typer.Option(help="Replace existing output files.")] = False,
     model: ModelOption = None,
 ) -> None:
-    """Group the recurring questions, requests and complaints of an archive into FAQ topics.
+    r"""Group the recurring questions, requests and complaints of an archive into FAQ topics.
 
-    Writes one line per message ({"id", "topic", "topic_label"}) and a summary with the topics, their
-    trends and spikes, and (with --templates/--articles) the topics no template or article covers.
+    Writes one line per message ({"id", "topic", "topic_label"}) and a summary with the topics and their trends.
+
+    The summary also gives spikes and, with --templates/--articles, the topics no template or article covers.
+
     With --output - the lines go to standard output and the summary only where --summary says.
 
     Example:
 
-        webcare topics mentions.jsonl --output topics.jsonl --report topics.html --templates training_data/templates
+    webcare topics mentions.jsonl --output topics.jsonl --report topics.html \
+        --templates training_data/templates
     """
     from webcare_nlp import persist
     from webcare_nlp.topics.cluster import make_cluster_model
