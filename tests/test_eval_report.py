@@ -9,7 +9,7 @@ from tests.conftest import tiny_records, write_jsonl
 from webcare_nlp.cli import app
 from webcare_nlp.engine import Engine
 from webcare_nlp.errors import InputError
-from webcare_nlp.evaluation import evaluate
+from webcare_nlp.evaluation import evaluate, write_report
 from webcare_nlp.report import render_html
 
 runner = CliRunner()
@@ -63,6 +63,28 @@ def test_evaluate_cli_html_and_folder_reports(tmp_path, tiny_model):
     assert json.loads((folder / "metrics.json").read_text())["n"] == 30
     nowhere = runner.invoke(app, ["evaluate", str(data), "--report", str(tmp_path / "no" / "r.html")])
     assert nowhere.exit_code == 2 and "does not exist" in nowhere.output
+
+
+def _table_rows_in_code_fences(markdown: str) -> list[str]:
+    fenced, inside = [], False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            inside = not inside
+        elif inside and line.startswith("|"):
+            fenced.append(line)
+    return fenced
+
+
+def test_the_folder_report_holds_markdown_tables_not_a_code_fence(tmp_path, tiny_engine):
+    result = evaluate(tiny_engine, tiny_records(), source="tiny.jsonl")
+    report = write_report(result, tmp_path / "report").read_text(encoding="utf-8")
+    assert _table_rows_in_code_fences(report) == []
+    assert report.count("| class | precision | recall | F1 | support |\n|---|") == 3  # intent, sentiment, reactive
+    intent = result.labels["intent"]
+    header = "| true / predicted | " + " | ".join(intent.classes) + " |"
+    first_row = f"| {intent.classes[0]} | " + " | ".join(map(str, intent.confusion[0])) + " |"
+    assert f"{header}\n|---|{'---:|' * len(intent.classes)}\n{first_row}\n" in report
+    assert "![intent: confusion](confusion_intent.png)" in report
 
 
 def test_evaluate_reads_a_labelled_csv_as_train_does(tmp_path, tiny_model):

@@ -290,12 +290,25 @@ def evaluate(engine: Engine, records: list[dict[str, Any]], *, source: str = "",
     return evaluation
 
 
+def _headline(score: LabelScore) -> str:
+    return f"macro-F1 {score.macro_f1:.3f}, accuracy {score.accuracy:.3f}, ECE {score.ece:.3f}"
+
+
+def _reply_and_ranking_lines(evaluation: Evaluation) -> list[str]:
+    lines = [f"reply_expected {key}: {value:.3f}" for key, value in evaluation.reply.items()]
+    for key, value in evaluation.ranking.items():
+        lines.append(f"suggestions {key}: {value:.3f}" if not key.endswith("_n") else f"suggestions {key}: {value:.0f}")
+    if evaluation.ranking_note and has_gold_lists(evaluation.records):
+        lines.append(f"suggestions not scored: {evaluation.ranking_note}")
+    return lines
+
+
 def render_text(evaluation: Evaluation) -> str:
     """The readable report printed by `webcare evaluate`."""
     lines = [f"Evaluation of {evaluation.n} messages from {evaluation.source}", ""]
     for name, score in evaluation.labels.items():
         lines += [
-            f"## {name}: macro-F1 {score.macro_f1:.3f}, accuracy {score.accuracy:.3f}, ECE {score.ece:.3f}",
+            f"## {name}: {_headline(score)}",
             "",
             score.table,
             "",
@@ -303,12 +316,27 @@ def render_text(evaluation: Evaluation) -> str:
         ]
         lines += ["  " + " ".join(f"{v:5d}" for v in row) for row in score.confusion]
         lines.append("")
-    for key, value in evaluation.reply.items():
-        lines.append(f"reply_expected {key}: {value:.3f}")
-    for key, value in evaluation.ranking.items():
-        lines.append(f"suggestions {key}: {value:.3f}" if not key.endswith("_n") else f"suggestions {key}: {value:.0f}")
-    if evaluation.ranking_note and has_gold_lists(evaluation.records):
-        lines.append(f"suggestions not scored: {evaluation.ranking_note}")
+    return "\n".join(lines + _reply_and_ranking_lines(evaluation))
+
+
+def confusion_table(score: LabelScore) -> str:
+    """The confusion matrix as a Markdown table: a row per true class, a column per predicted class."""
+    lines = ["| true / predicted | " + " | ".join(score.classes) + " |", "|---|" + "---:|" * len(score.classes)]
+    for name, row in zip(score.classes, score.confusion, strict=True):
+        lines.append(f"| {name} | " + " | ".join(str(count) for count in row) + " |")
+    return "\n".join(lines)
+
+
+def render_markdown(evaluation: Evaluation) -> str:
+    """The folder report's report.md: the per-class and confusion tables as Markdown tables, then the plots."""
+    lines = [f"# Evaluation of {evaluation.n} messages from {evaluation.source}", ""]
+    for name, score in evaluation.labels.items():
+        lines += [f"## {name}", "", _headline(score), "", score.table, ""]
+        lines += ["Confusion (rows: true class, columns: predicted class):", "", confusion_table(score), ""]
+        lines += [f"![{name}: confusion](confusion_{name}.png)", ""]
+    others = _reply_and_ranking_lines(evaluation)
+    if others:
+        lines += ["## Reply decision and suggestions", "", *(f"- {line}" for line in others), ""]
     return "\n".join(lines)
 
 
@@ -318,8 +346,6 @@ def write_report(evaluation: Evaluation, directory: Path) -> Path:
     for name, score in evaluation.labels.items():
         plot_confusion(np.asarray(score.confusion), score.classes, name, directory / f"confusion_{name}.png")
     (directory / "metrics.json").write_text(json.dumps(evaluation.summary(), indent=2) + "\n", encoding="utf-8")
-    body = render_text(evaluation)
-    images = "\n".join(f"![{name}](confusion_{name}.png)" for name in evaluation.labels)
     path = directory / "report.md"
-    path.write_text(f"# {evaluation.source}\n\n```\n{body}\n```\n\n{images}\n", encoding="utf-8")
+    path.write_text(render_markdown(evaluation), encoding="utf-8")
     return path
