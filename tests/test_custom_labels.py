@@ -95,6 +95,25 @@ def test_train_with_a_new_intent_from_a_csv(tiny_corpus, tiny_config, tmp_path):
     assert "order_status" in evaluate(result.engine, labelled).labels["intent"].classes
 
 
+def test_a_team_models_confusion_matrix_has_its_own_classes_and_the_files_not_all_of_labels_md(tiny_config, tmp_path):
+    team = [r for r in tiny_records() if r["intent"] in ("question", "complaint", "other")]
+    data = [write_jsonl(tmp_path / "team.jsonl", team), _order_csv(tmp_path / "orders.csv")]
+    config = TrainingConfig(**{**tiny_config.__dict__, "intents": intent_set("question,complaint,order_status,other")})
+    engine = train(data=data, config=config).engine
+    from webcare_nlp.evaluation import evaluate
+
+    labelled = [
+        {"text": "Waar blijft mijn bestelling?", "intent": "order_status"},
+        {"text": "Hoe laat gaat de balie open?", "intent": "question"},
+        {"text": "Al een uur in de wacht, waardeloos!", "intent": "complaint"},
+        {"text": "Kunnen jullie mij terugbellen?", "intent": "request"},  # labels.md's, not the team model's
+    ]
+    intent = evaluate(engine, labelled).labels["intent"]
+    assert intent.classes == ["question", "complaint", "other", "order_status", "request"]
+    assert len(intent.confusion) == 5 and all(len(row) == 5 for row in intent.confusion)
+    assert set(intent.per_class) <= set(intent.classes) and "request" in intent.per_class
+
+
 def test_train_cli_refuses_bad_data_with_line_numbers(tmp_path):
     records = tiny_records()
     records[3]["intent"] = "klacht"

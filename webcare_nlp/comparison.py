@@ -14,6 +14,7 @@ from webcare_nlp.evaluation import (
     GOLD_LISTS,
     check_records,
     expected_calibration_error,
+    gold_intents,
     has_gold_lists,
     label_classes,
     predict,
@@ -147,7 +148,7 @@ def compare(
 
     A difference whose interval excludes 0 is unlikely to be resampling noise on this file.
     """
-    intents = tuple(dict.fromkeys(label_classes(engine_a, "intent", []) + label_classes(engine_b, "intent", [])))
+    intents = tuple(dict.fromkeys(gold_intents(engine_a) + gold_intents(engine_b)))
     gold_fields = (*COMPARED_LABELS, *GOLD_LISTS.values())
     records = with_gold_lists(records)
     messages = check_records(records, source=source, intents=intents, gold_fields=gold_fields)

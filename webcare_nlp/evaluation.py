@@ -82,12 +82,27 @@ class Evaluation:
         }
 
 
+def model_classes(engine: Engine, label: str) -> list[str]:
+    """The classes the engine's model of `label` predicts: labels.md's order first, then a team's own."""
+    standard = [str(c) for c in SCORED_LABELS[label]]
+    if label not in engine.models:
+        return standard
+    own = [str(c) for c in engine.models[label].classes_]
+    return [c for c in standard if c in own] + [c for c in own if c not in standard]
+
+
 def label_classes(engine: Engine, label: str, gold: list[Any]) -> list[str]:
-    """The classes to report for `label`: the standard ones, a custom model's own, and any gold label."""
-    known = [str(c) for c in SCORED_LABELS[label]]
-    if label in engine.models:
-        known += [str(c) for c in engine.models[label].classes_ if str(c) not in known]
+    """The classes to report for `label`: the model's own, then any other class of the gold labels.
+
+    A team model trained on its own intent set is not given labels.md's classes it lacks, unless the file has them.
+    """
+    known = model_classes(engine, label)
     return known + sorted({str(g) for g in gold} - set(known))
+
+
+def gold_intents(engine: Engine) -> tuple[str, ...]:
+    """The intents a labelled file may carry: labels.md's six and the model's own."""
+    return tuple(dict.fromkeys([*schema.INTENTS, *model_classes(engine, "intent")]))
 
 
 def _score(label: str, gold: list[Any], results: list[dict[str, Any]], classes: list[str]) -> LabelScore:
@@ -256,9 +271,8 @@ def evaluate(engine: Engine, records: list[dict[str, Any]], *, source: str = "",
 
     When the records carry gold_templates / gold_articles, the suggestions are scored too (hit@k, MRR).
     """
-    intents = tuple(label_classes(engine, "intent", []))
     records = with_gold_lists(records)
-    messages = check_records(records, source=source, intents=intents)
+    messages = check_records(records, source=source, intents=gold_intents(engine))
     results, note = predict(engine, records, messages, top_k=top_k)
     evaluation = Evaluation(source=source, n=len(records), records=records, predictions=results, ranking_note=note)
     if not note:
