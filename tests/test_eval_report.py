@@ -174,6 +174,11 @@ def test_a_class_predicted_where_it_never_belongs_counts_in_the_macro_average(ti
     assert summary["per_class"]["complaint"]["support"] == len(records)
     assert summary["confusion"]["classes"] == score.classes
     assert sum(map(sum, summary["confusion"]["matrix"])) == len(records)
+    # The HTML report's table shows the same macro average as its heading.
+    page = render_html(result, model="tiny")
+    section = page.split("<h2>intent</h2>", 1)[1].split("<h2>", 1)[0]
+    macro_row = re.search(r"<td>macro avg</td>(?:<td class=\"n\">[^<]*</td>){2}<td class=\"n\">([0-9.]+)</td>", section)
+    assert macro_row is not None and float(macro_row.group(1)) == pytest.approx(score.macro_f1, abs=0.001)
 
 
 TEXTS_OF_SEVERAL_KINDS = [

@@ -147,7 +147,7 @@ def evaluate(
 
     Example:
 
-    webcare evaluate ../shared/data/devset/messages.jsonl --report devset.html
+    webcare evaluate labelled.jsonl --report labelled.html
     """
     from webcare_nlp import evaluation
 
