@@ -366,3 +366,38 @@ def test_scores_of_stacked_candidate_blocks_equal_each_blocks_own_to_the_bit(row
     stacked = ranker.score_rows(blocks)
     for block, scores in zip(blocks, stacked, strict=True):
         np.testing.assert_array_equal(ranker.score_rows(block), scores)
+
+
+@pytest.mark.parametrize("rows", [1, 12, 300])
+def test_flat_trees_score_as_scikit_learns_own_walk_to_the_bit(rows):
+    # The ranker's trees are walked with numpy for a message's few rows and by scikit-learn for a batch's
+    # many: the two must give the same numbers, or a message would rank differently alone and in a batch.
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from webcare_nlp.rank.trees import COMPILED_FROM, FlatTrees, scores
+
+    rng = np.random.default_rng(rows)
+    X = rng.random((500, 6))
+    y = ((X[:, 0] + X[:, 1] * X[:, 2] + rng.normal(0, 0.2, 500)) > 0.9).astype(int)
+    booster = HistGradientBoostingClassifier(max_iter=30, max_leaf_nodes=7, random_state=0).fit(X, y)
+    flat = FlatTrees.from_booster(booster)
+    new = rng.random((rows, 6))
+    expected = booster.predict_proba(new)[:, 1]
+    np.testing.assert_array_equal(flat.predict_proba(new), expected)
+    np.testing.assert_array_equal(scores(booster, flat, new), expected)
+    assert (rows > COMPILED_FROM) == (rows == 300)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 5, 12, 40])
+def test_reranked_scores_of_stacked_blocks_equal_each_blocks_own_to_the_bit(rows):
+    from webcare_nlp.rank.index import FEATURES
+    from webcare_nlp.rank.ranker import Ranker
+
+    rng = np.random.default_rng(rows)
+    X = rng.random((200, len(FEATURES)))
+    y = (X[:, 0] * X[:, FEATURES.index("history_vote")] > 0.3).astype(int)
+    ranker = Ranker(C=10.0, rerank=12).fit(X, y)
+    blocks = rng.random((7, rows, len(FEATURES)))
+    stacked = ranker.score_rows(blocks)
+    for block, scores in zip(blocks, stacked, strict=True):
+        np.testing.assert_array_equal(ranker.score_rows(block), scores)

@@ -137,7 +137,7 @@ def _team_library(n: int) -> Library:
 def test_a_team_history_reweights_the_ranker_and_sets_its_threshold(tiny_model: Path) -> None:
     engine = Engine.load(tiny_model, library=_team_library(MIN_OWN_HISTORY + 10))
     report = engine.suggester.rankers.report["kinds"]["article"]
-    assert report["chosen"] in {"shipped"} | {f"own C={c}" for c in (0.1, 1.0, 10.0)}
+    assert report["chosen"] in {"shipped"} | {f"own C={c}{t}" for c in (0.1, 1.0, 10.0) for t in ("", ", reranked")}
     assert report[report["chosen"]]["hit@1"] >= report["shipped"]["hit@1"]
     assert engine.suggester.rankers.rankers["article"].threshold == pytest.approx(report["threshold"], abs=1e-4)
     result = engine.suggest("pakket niet bezorgd", company="team", always=True, abstain=False)
@@ -181,3 +181,48 @@ def test_a_fit_feature_never_gets_a_negative_weight():
     weights = ranker.weights()
     assert weights["word_sim"] == 0.0 and weights["popularity"] > 0
     assert all(weights[name] >= 0 for name in FITS)
+
+
+def test_the_trees_rescore_only_the_best_rows_and_only_with_a_history() -> None:
+    import numpy as np
+
+    from webcare_nlp.rank.index import FEATURES
+    from webcare_nlp.rank.ranker import HISTORY, Ranker
+
+    rng = np.random.default_rng(3)
+    X = rng.random((400, len(FEATURES)))
+    # Sent when one close past message used it, whatever the rest of the history did: an interaction.
+    y = ((X[:, FEATURES.index("history_max")] > 0.7) & (X[:, FEATURES.index("word_sim")] > 0.3)).astype(int)
+    linear = Ranker(C=10.0).fit(X, y)
+    reranked = Ranker(C=10.0, rerank=4).fit(X, y)
+    assert np.array_equal(reranked.coef_, linear.coef_)  # the same logistic model underneath
+
+    block = rng.random((10, len(FEATURES)))
+    before, after = linear.score_rows(block), reranked.score_rows(block)
+    top = np.argsort(-before, kind="stable")[:4]
+    rest = np.setdiff1d(np.arange(10), top)
+    # The best four by the logistic model are the four best still, in the trees' order; the rest keep
+    # their order below them.
+    assert set(np.argsort(-after, kind="stable")[:4]) == set(top)
+    np.testing.assert_array_equal(after[top], reranked.trees_.predict_proba(block[top]))
+    assert after[rest].max() < after[top].min()
+    assert list(np.argsort(-after[rest], kind="stable")) == list(np.argsort(-before[rest], kind="stable"))
+
+    # A brand-new library (no trace of a history in any row) is ranked by the logistic model alone.
+    cold = block.copy()
+    cold[:, [FEATURES.index(name) for name in HISTORY]] = 0.0
+    np.testing.assert_array_equal(reranked.score_rows(cold), linear.score_rows(cold))
+
+
+def test_trees_are_chosen_for_a_team_only_when_they_rank_its_history_better(tiny_model: Path) -> None:
+    from webcare_nlp.rank.tuning import MIN_RERANK_GAIN
+
+    engine = Engine.load(tiny_model, library=_team_library(MIN_OWN_HISTORY + 10))
+    report = engine.suggester.rankers.report["kinds"]["article"]
+    (trees,) = [name for name in report if name.endswith(", reranked")]
+    linear = report[trees.removesuffix(", reranked")]
+    worth = report[trees]["mrr"] >= linear["mrr"] + MIN_RERANK_GAIN
+    best = max(v["mrr"] for name, v in report.items() if isinstance(v, dict) and (worth or name != trees))
+    assert report[report["chosen"]]["mrr"] == best
+    assert (report["chosen"] == trees) <= worth
+    assert (engine.suggester.rankers.rankers["article"].rerank > 0) == (report["chosen"] == trees)

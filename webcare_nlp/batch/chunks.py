@@ -192,9 +192,10 @@ def score_items(engine: Engine, items: list[Item], settings: ScoreSettings) -> C
 # threads on the engine's small matrices only spin: one thread gives the same wall time alone and about
 # 10 % more throughput with two workers. And the loaded engine's millions of long-lived objects are kept
 # out of the garbage collector's full passes, which a chunk's short-lived dicts set off again and again.
-# Both measured in benchmarks/README.md.
-def _one_blas_thread() -> threadpool_limits:
-    return threadpool_limits(limits=1, user_api="blas")
+# Both measured in benchmarks/README.md. The same holds for OpenMP, which the suggestion ranker's trees
+# use on a batch's rows.
+def _one_thread() -> threadpool_limits:
+    return threadpool_limits(limits=1)
 
 
 def _freeze_heap() -> None:
@@ -203,15 +204,15 @@ def _freeze_heap() -> None:
 
 
 def settle_worker() -> None:
-    """For the rest of this (worker) process's life: one BLAS thread, the heap so far frozen."""
-    _one_blas_thread()
+    """For the rest of this (worker) process's life: one BLAS and OpenMP thread, the heap so far frozen."""
+    _one_thread()
     _freeze_heap()
 
 
 @contextmanager
 def scoring_here() -> Iterator[None]:
     """The same settings for an in-process run only, given back afterwards (a notebook keeps its own)."""
-    with _one_blas_thread():
+    with _one_thread():
         _freeze_heap()
         try:
             yield

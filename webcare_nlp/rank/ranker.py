@@ -7,14 +7,20 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from webcare_nlp.errors import ModelError
+from webcare_nlp.rank import trees
 from webcare_nlp.rank.index import FEATURES
 
 # Features that measure how well a candidate fits the message: their weight may not be negative.
 FITS = frozenset({"intent_fit", "sentiment_fit", "word_sim", "char_sim", "title_sim"})
+# What a library's reply history adds to a candidate's row.
+HISTORY = ("history_vote", "history_max", "history_profile", "popularity", "has_history")
+# The re-scoring trees: small and few, since they run on every message's best rows (see `Ranker.rerank`).
+TREES = {"max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 7, "l2_regularization": 1.0}
 
 
 class Ranker(BaseEstimator):
@@ -22,6 +28,10 @@ class Ranker(BaseEstimator):
 
     Args:
         C: inverse regularisation strength of the logistic model.
+        rerank: how many of a message's best rows (by the logistic model) boosted trees score again, when
+            the library has a history; 0 for the logistic model alone. The trees learn how
+            the history features work together (a vote of one close past message against many far ones),
+            which a weighted sum cannot; they are kept to the top rows because they cost about 3 us a row.
         threshold: below this score no suggestion is made (set from held-out data by tuning).
         cold_threshold: the same for a message with no similar past message in the history.
         random_state: seed of the solver.
@@ -34,9 +44,16 @@ class Ranker(BaseEstimator):
     """
 
     def __init__(
-        self, *, C: float = 1.0, threshold: float = 0.0, cold_threshold: float = 0.0, random_state: int = 0
+        self,
+        *,
+        C: float = 1.0,
+        rerank: int = 0,
+        threshold: float = 0.0,
+        cold_threshold: float = 0.0,
+        random_state: int = 0,
     ) -> None:
         self.C = C
+        self.rerank = rerank
         self.threshold = threshold
         self.cold_threshold = cold_threshold
         self.random_state = random_state
@@ -66,13 +83,59 @@ class Ranker(BaseEstimator):
         self.n_features_in_ = X.shape[1]
         # Rows of index.FEATURES are read by name, so that a later version may add features.
         self.feature_names_ = names
+        self.booster_: HistGradientBoostingClassifier | None = None
+        self.trees_: trees.FlatTrees | None = None
+        if self.rerank:
+            # Monotone like the logistic weights above: a better fit never counts against a candidate.
+            self.booster_ = HistGradientBoostingClassifier(
+                **TREES,
+                monotonic_cst=[1 if name in FITS else 0 for name in names],
+                early_stopping=False,
+                random_state=self.random_state,
+            ).fit(X, np.asarray(y, dtype=int))
+            self.trees_ = trees.FlatTrees.from_booster(self.booster_)
         return self
 
     def score_rows(self, X: np.ndarray) -> np.ndarray:
         """Probability-like scores in [0, 1]; of a stack of row blocks, one row of scores per block."""
         X = np.asarray(X, dtype=float)
         z = X @ self._weights_for(X.shape[-1]) + self.intercept_
-        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+        scores = np.asarray(1.0 / (1.0 + np.exp(-z)))
+        booster, flat = getattr(self, "booster_", None), getattr(self, "trees_", None)
+        if booster is not None and flat is not None and self.rerank and X.shape[-2]:
+            blocks = X if X.ndim == 3 else X[None]
+            reranked = self._reranked(blocks, scores.reshape(blocks.shape[:2]), booster, flat)
+            scores = reranked if X.ndim == 3 else reranked[0]
+        return scores
+
+    def _reranked(
+        self, blocks: np.ndarray, scores: np.ndarray, booster: HistGradientBoostingClassifier, flat: trees.FlatTrees
+    ) -> np.ndarray:
+        """The trees' scores on each history-backed block's best `rerank` rows; its other rows keep their
+        order below them (scaled under the lowest re-scored one), so scores stay in [0, 1].
+
+        Row by row the trees give the same numbers whatever else is in the batch, so a stack of messages
+        scores as each would alone.
+        """
+        columns = self._columns(blocks.shape[-1])
+        picked = np.arange(len(blocks))
+        evidence = [self._column_of(name, blocks.shape[-1]) for name in HISTORY if name in self.feature_names_]
+        if evidence:
+            # Without any trace of the history (a brand-new library) the trees have nothing to add: the
+            # corpus's held-out messages rank better there by the logistic model alone.
+            picked = np.flatnonzero((blocks[:, :, evidence] != 0).any(axis=(1, 2)))
+        if not len(picked):
+            return scores
+        scores = scores.copy()
+        top = np.argsort(-scores[picked], axis=1, kind="stable")[:, : self.rerank]
+        rows = np.take_along_axis(blocks[picked], top[:, :, None], axis=1)
+        rescored = trees.scores(booster, flat, rows.reshape(-1, rows.shape[-1])[:, columns])
+        rescored = rescored.reshape(top.shape)
+        cut = np.take_along_axis(scores[picked], top[:, -1:], axis=1)
+        below = scores[picked] * (rescored.min(axis=1, keepdims=True) / np.maximum(cut, 1e-300)) * (1 - 1e-9)
+        np.put_along_axis(below, top, rescored, axis=1)
+        scores[picked] = below
+        return scores
 
     def _weights_for(self, width: int) -> np.ndarray:
         """coef_ laid out in the columns of a `width`-wide feature matrix, worked out once per width: a
@@ -89,6 +152,9 @@ class Ranker(BaseEstimator):
         state = dict(super().__getstate__())
         state.pop("_weights_by_width", None)  # rebuilt on first use, never saved with a model
         return state
+
+    def _column_of(self, name: str, width: int) -> int:
+        return self._columns(width)[list(self.feature_names_).index(name)]
 
     def _columns(self, width: int) -> list[int]:
         names = getattr(self, "feature_names_", None)
@@ -107,6 +173,7 @@ class Ranker(BaseEstimator):
         return float(self.threshold if has_history else self.cold_threshold)
 
     def weights(self) -> dict[str, float]:
+        """The logistic model's weights (the trees that may re-score its best rows have none to show)."""
         check_is_fitted(self, "coef_")
         return {name: round(float(w), 3) for name, w in zip(self.feature_names_, self.coef_, strict=True)}
 
