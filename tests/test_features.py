@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 
+import numpy as np
 import pytest
 
 from webcare_nlp.features.cues import CUE_NAMES, cue_vector
@@ -62,3 +63,22 @@ def test_a_model_saved_before_the_word_weight_existed_loads_with_weight_one(proc
     assert old.word_weight == 1.0
     assert (old.transform(observations) != fitted.transform(observations)).nnz == 0
     assert pickle.loads(pickle.dumps(fitted)).word_weight == 1.0
+
+
+def test_a_capped_vocabulary_keeps_the_most_frequent_terms_and_breaks_ties_by_the_term():
+    # scikit-learn's own cut orders equally frequent terms by the CPU's sort instructions, so two machines
+    # trained different models on the same data; this cut is the same everywhere.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from webcare_nlp.features.vocabulary import capped_tfidf
+
+    documents = ["zz yy", "zz xx", "zz ww", "yy vv", "uu"]  # zz 3, yy 2, then xx ww vv uu once each
+    vectorizer = capped_tfidf(documents, 4, analyzer="word", sublinear_tf=True)
+    assert sorted(vectorizer.vocabulary_) == ["uu", "vv", "yy", "zz"]
+    assert vectorizer.get_params()["vocabulary"] is None  # the artefact keeps one copy of the terms
+    # Without ties at the cut it is scikit-learn's cut, with the same weights.
+    own = TfidfVectorizer(analyzer="word", sublinear_tf=True, max_features=2).fit(documents)
+    capped = capped_tfidf(documents, 2, analyzer="word", sublinear_tf=True)
+    assert capped.vocabulary_ == own.vocabulary_
+    np.testing.assert_array_equal(capped.idf_, own.idf_)
+    assert (capped.transform(documents) != own.transform(documents)).nnz == 0

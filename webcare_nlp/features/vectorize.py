@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
 from webcare_nlp.errors import ModelError
@@ -24,6 +23,7 @@ from webcare_nlp.features.fast_tfidf import (
     tfidf_weight_row,
 )
 from webcare_nlp.features.packing import PacksVocabularies
+from webcare_nlp.features.vocabulary import capped_tfidf
 from webcare_nlp.schema import CHANNELS, PLATFORMS
 from webcare_nlp.text.pipeline import ProcessedText
 
@@ -116,21 +116,23 @@ class MessageVectorizer(PacksVocabularies, TransformerMixin, BaseEstimator):
         self.meta_weight = meta_weight
 
     def fit(self, observations: list[Observation], y: object = None) -> MessageVectorizer:
-        self.word_vectorizer_ = TfidfVectorizer(
+        self.word_vectorizer_ = capped_tfidf(
+            [lemma_ngrams(o.processed) for o in observations],
+            self.max_word_features,
             analyzer=_identity,
             min_df=self.min_df,
-            max_features=self.max_word_features,
             sublinear_tf=True,
             dtype=np.float32,
-        ).fit([lemma_ngrams(o.processed) for o in observations])
-        self.char_vectorizer_ = TfidfVectorizer(
+        )
+        self.char_vectorizer_ = capped_tfidf(
+            [o.processed.feature_text for o in observations],
+            self.max_char_features,
             analyzer="char_wb",
             ngram_range=self.char_ngram_range,
             min_df=self.min_df,
-            max_features=self.max_char_features,
             sublinear_tf=True,
             dtype=np.float32,
-        ).fit([o.processed.feature_text for o in observations])
+        )
         self.meta_names_ = [f"channel={c}" for c in CHANNELS] + [f"platform={p}" for p in PLATFORMS]
         self.cue_names_ = list(CUE_NAMES)
         n_text = len(self.word_vectorizer_.vocabulary_) + len(self.char_vectorizer_.vocabulary_) + len(CUE_NAMES)

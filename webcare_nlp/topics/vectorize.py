@@ -7,11 +7,11 @@ from functools import cache
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
 from webcare_nlp.features.packing import PacksVocabularies
+from webcare_nlp.features.vocabulary import capped_tfidf
 from webcare_nlp.text.normalize import fold_diacritics
 from webcare_nlp.text.pipeline import ProcessedText
 
@@ -94,20 +94,19 @@ class TopicVectorizer(PacksVocabularies, TransformerMixin, BaseEstimator):
 
     def fit(self, processed: list[ProcessedText], y: object = None) -> TopicVectorizer:
         terms = [content_terms(p) for p in processed]
-        self.word_vectorizer_ = TfidfVectorizer(
-            analyzer=_identity, max_features=self.max_features, sublinear_tf=True, dtype=np.float32
-        )
         # An archive without a single content word still gets a (useless but valid) vocabulary.
-        self.word_vectorizer_.fit([*terms, ["-"]])
-        self.char_vectorizer_ = TfidfVectorizer(
+        self.word_vectorizer_ = capped_tfidf(
+            [*terms, ["-"]], self.max_features, analyzer=_identity, sublinear_tf=True, dtype=np.float32
+        )
+        self.char_vectorizer_ = capped_tfidf(
+            [*(" ".join(t) for t in terms), "-"],
+            self.max_features,
             analyzer="char_wb",
             ngram_range=self.char_ngram_range,
             min_df=self.min_df if len(processed) >= 4 * self.min_df else 1,
-            max_features=self.max_features,
             sublinear_tf=True,
             dtype=np.float32,
         )
-        self.char_vectorizer_.fit([*(" ".join(t) for t in terms), "-"])
         return self
 
     def transform(self, processed: list[ProcessedText]) -> sp.csr_matrix:
