@@ -28,8 +28,8 @@ class Ranker(BaseEstimator):
 
     Args:
         C: inverse regularisation strength of the logistic model.
-        rerank: how many of a message's best rows (by the logistic model) boosted trees score again, when
-            the library has a history; 0 for the logistic model alone. The trees learn how
+        rerank: how many of a message's best rows (by the logistic model) boosted trees put in order again,
+            when the library has a history; 0 for the logistic model alone. The trees learn how
             the history features work together (a vote of one close past message against many far ones),
             which a weighted sum cannot; they are kept to the top rows because they cost about 3 us a row.
         threshold: below this score no suggestion is made (set from held-out data by tuning).
@@ -111,8 +111,10 @@ class Ranker(BaseEstimator):
     def _reranked(
         self, blocks: np.ndarray, scores: np.ndarray, booster: HistGradientBoostingClassifier, flat: trees.FlatTrees
     ) -> np.ndarray:
-        """The trees' scores on each history-backed block's best `rerank` rows; its other rows keep their
-        order below them (scaled under the lowest re-scored one), so scores stay in [0, 1].
+        """Each history-backed block's best `rerank` rows put in the trees' order, keeping the logistic
+        model's scores: the best row by the trees gets the highest of those scores, and so on. So the trees
+        only order, and the scores the abstention thresholds were set on keep their scale (the trees' own
+        probabilities are off-scale on a library unlike the corpus's, a team's two templates say).
 
         Row by row the trees give the same numbers whatever else is in the batch, so a stack of messages
         scores as each would alone.
@@ -129,12 +131,11 @@ class Ranker(BaseEstimator):
         scores = scores.copy()
         top = np.argsort(-scores[picked], axis=1, kind="stable")[:, : self.rerank]
         rows = np.take_along_axis(blocks[picked], top[:, :, None], axis=1)
-        rescored = trees.scores(booster, flat, rows.reshape(-1, rows.shape[-1])[:, columns])
-        rescored = rescored.reshape(top.shape)
-        cut = np.take_along_axis(scores[picked], top[:, -1:], axis=1)
-        below = scores[picked] * (rescored.min(axis=1, keepdims=True) / np.maximum(cut, 1e-300)) * (1 - 1e-9)
-        np.put_along_axis(below, top, rescored, axis=1)
-        scores[picked] = below
+        rescored = trees.scores(booster, flat, rows.reshape(-1, rows.shape[-1])[:, columns]).reshape(top.shape)
+        by_trees = np.take_along_axis(top, np.argsort(-rescored, axis=1, kind="stable"), axis=1)
+        reordered = scores[picked]
+        np.put_along_axis(reordered, by_trees, np.take_along_axis(reordered, top, axis=1), axis=1)
+        scores[picked] = reordered
         return scores
 
     def _weights_for(self, width: int) -> np.ndarray:
