@@ -227,3 +227,15 @@ def test_trees_are_chosen_for_a_team_only_when_they_rank_its_history_better(tiny
     assert report[report["chosen"]]["mrr"] == best
     assert (report["chosen"] == trees) <= worth
     assert (engine.suggester.rankers.rankers["article"].rerank > 0) == (report["chosen"] == trees)
+
+
+def test_a_ranker_saved_before_the_trees_loads_as_the_logistic_model_alone() -> None:
+    rng = np.random.default_rng(2)
+    X, y = rng.random((30, len(FEATURES))), np.arange(30) % 2
+    ranker = Ranker(C=1.0).fit(X, y)
+    state = ranker.__getstate__()
+    del state["rerank"], state["booster_"], state["trees_"]  # as an artefact of the version before wrote it
+    older = Ranker.__new__(Ranker)
+    older.__setstate__(state)
+    assert older.get_params()["rerank"] == 0
+    np.testing.assert_array_equal(older.set_params(threshold=0.2).score_rows(X), ranker.score_rows(X))

@@ -19,7 +19,7 @@ from webcare_nlp.rank.index import FEATURES
 FITS = frozenset({"intent_fit", "sentiment_fit", "word_sim", "char_sim", "title_sim"})
 # What a library's reply history adds to a candidate's row.
 HISTORY = ("history_vote", "history_max", "history_profile", "popularity", "has_history")
-# The re-scoring trees: small and few, since they run on every message's best rows (see `Ranker.rerank`).
+# The reordering trees: small and few, since they run on every message's best rows (see `Ranker.rerank`).
 TREES = {"max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 7, "l2_regularization": 1.0}
 
 
@@ -154,6 +154,10 @@ class Ranker(BaseEstimator):
         state.pop("_weights_by_width", None)  # rebuilt on first use, never saved with a model
         return state
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("rerank", 0)  # a ranker saved before the trees: the logistic model alone
+        super().__setstate__(state)
+
     def _column_of(self, name: str, width: int) -> int:
         return self._columns(width)[list(self.feature_names_).index(name)]
 
@@ -174,7 +178,7 @@ class Ranker(BaseEstimator):
         return float(self.threshold if has_history else self.cold_threshold)
 
     def weights(self) -> dict[str, float]:
-        """The logistic model's weights (the trees that may re-score its best rows have none to show)."""
+        """The logistic model's weights (the trees that may reorder its best rows have none to show)."""
         check_is_fitted(self, "coef_")
         return {name: round(float(w), 3) for name, w in zip(self.feature_names_, self.coef_, strict=True)}
 

@@ -20,7 +20,7 @@ from webcare_nlp.rank.metrics import hit_at_k, mean_reciprocal_rank
 from webcare_nlp.rank.ranker import Ranker, RankerSet
 
 C_GRID = (0.1, 1.0, 10.0)
-# How many of a message's best rows the trees score again when that ranks the held-out history better
+# How many of a message's best rows the trees reorder when that ranks the held-out history better
 # (see `Ranker.rerank`): the 4 * top_k that suggestions choose from, at the default top 3.
 RERANK = 12
 # The trees cost about 50 us per message in a batch: they must buy at least this much held-out MRR.
@@ -195,7 +195,7 @@ def fit_rankers(
             continue
         by_c = {C: _out_of_fold(kind_groups, C, folds, seed) for C in C_GRID}
         best_c = max(C_GRID, key=lambda C: (_metrics(kind_groups, by_c[C])["mrr"], -C))
-        # The trees re-score the best rows of the chosen C's model only where that ranks held-out messages better.
+        # The trees reorder the best rows of the chosen C's model only where that ranks held-out messages better.
         reranked = _out_of_fold(kind_groups, best_c, folds, seed, RERANK)
         mrr = {0: _metrics(kind_groups, by_c[best_c])["mrr"], RERANK: _metrics(kind_groups, reranked)["mrr"]}
         rerank = RERANK if mrr[RERANK] >= mrr[0] + MIN_RERANK_GAIN else 0
